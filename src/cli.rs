@@ -1,0 +1,121 @@
+//! The command line: a thin layer over the pipeline. Exit codes mean something:
+//! 0 clean (warnings allowed), 1 problems in content, 2 bad usage or config.
+
+use crate::diagnostic::{self, Format};
+use crate::kb::{self, SetupError};
+use chrono::NaiveDate;
+use clap::{Args, Parser, Subcommand};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+#[derive(Parser, Debug)]
+#[command(name = "hindsight", version, about = "Incidents, postmortems and runbooks as a validated static knowledge base")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct Common {
+    /// The knowledge base's root, where hindsight.yaml and content/ are.
+    #[arg(long, global = true, default_value = ".")]
+    pub root: PathBuf,
+    /// The date policies are judged against (YYYY-MM-DD; default: today, UTC).
+    #[arg(long, global = true)]
+    pub today: Option<NaiveDate>,
+    /// Print how long each stage took, on stderr.
+    #[arg(long, global = true)]
+    pub timings: bool,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Validate the knowledge base and report every problem.
+    Check(CheckArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct CheckArgs {
+    #[command(flatten)]
+    pub common: Common,
+    /// Output format of the diagnostics.
+    #[arg(long, value_enum, default_value = "human")]
+    pub format: Format,
+    /// Exit 1 on warnings too.
+    #[arg(long)]
+    pub deny_warnings: bool,
+    /// Report only on these files (links still resolve against everything).
+    pub files: Vec<PathBuf>,
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Check(args) => check(args),
+    }
+}
+
+fn setup_failed(e: SetupError) -> ExitCode {
+    let d = e.0;
+    let hint = d.hint.map(|h| format!("\n  help: {h}")).unwrap_or_default();
+    eprintln!("error[{}]: {}: {}{hint}", d.code, d.file, d.message);
+    if d.line > 1 {
+        eprintln!("  at {}:{}:{}", d.file, d.line, d.column);
+    }
+    ExitCode::from(2)
+}
+
+fn print_timings(kb: &kb::KnowledgeBase) {
+    for (stage, t) in &kb.timings {
+        eprintln!("{stage:>16}: {:>8.1} ms", t.as_secs_f64() * 1000.0);
+    }
+}
+
+pub fn check(args: CheckArgs) -> ExitCode {
+    let today = args.common.today.unwrap_or_else(kb::today_utc);
+    let root = &args.common.root;
+    let kb = match kb::open(root, today) {
+        Ok(kb) => kb,
+        Err(e) => return setup_failed(e),
+    };
+    if args.common.timings {
+        print_timings(&kb);
+    }
+    let mut wanted = vec![];
+    for f in &args.files {
+        match relative_to_root(root, f) {
+            Some(rel) => wanted.push(rel),
+            None => {
+                eprintln!("error[usage]: {} is not a file inside the knowledge base {}", f.display(), root.display());
+                return ExitCode::from(2);
+            }
+        }
+    }
+    let diags: Vec<_> = kb
+        .diagnostics
+        .iter()
+        .filter(|d| wanted.is_empty() || wanted.contains(&d.file))
+        .cloned()
+        .collect();
+    let out = diagnostic::render(&diags, args.format, &kb.sources());
+    let stream = if args.format == Format::Human { std::io::stderr().write_all(out.as_bytes()) } else {
+        std::io::stdout().write_all(out.as_bytes())
+    };
+    // A closed pipe (`| head`) is not an error worth a panic.
+    let _ = stream;
+    let (errors, warnings) = diagnostic::count(&diags);
+    if errors > 0 || (args.deny_warnings && warnings > 0) {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+/// A path given on the command line, relative to the knowledge-base root.
+fn relative_to_root(root: &Path, file: &Path) -> Option<String> {
+    let root = root.canonicalize().ok()?;
+    let file = file.canonicalize().ok()?;
+    let rel = file.strip_prefix(&root).ok()?;
+    Some(rel.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/"))
+}

@@ -1,0 +1,123 @@
+//! The pipeline up to a checked knowledge base: load -> parse -> validate ->
+//! link -> policies. `check` stops here; `build` and `serve` go on to render.
+
+use crate::config::Config;
+use crate::diagnostic::{self, Diagnostic};
+use crate::link::{self, LinkGraph};
+use crate::load::{self, Inputs};
+use crate::model::Document;
+use crate::template::Templates;
+use crate::{parse, policy, validate};
+use chrono::NaiveDate;
+use rayon::prelude::*;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+/// A loaded, validated and linked knowledge base: plain data, all in memory.
+#[derive(Debug)]
+pub struct KnowledgeBase {
+    pub root: PathBuf,
+    pub config: Config,
+    pub templates: Templates,
+    /// Sorted by path, so every later stage is deterministic.
+    pub documents: Vec<Document>,
+    pub graph: LinkGraph,
+    pub assets: Vec<String>,
+    pub diagnostics: Vec<Diagnostic>,
+    pub today: NaiveDate,
+    pub timings: Vec<(&'static str, Duration)>,
+}
+
+/// A problem that stops the run before content is looked at (exit code 2).
+#[derive(Debug)]
+pub struct SetupError(pub Diagnostic);
+
+pub fn today_utc() -> NaiveDate {
+    chrono::Utc::now().date_naive()
+}
+
+pub fn open(root: &Path, today: NaiveDate) -> Result<KnowledgeBase, SetupError> {
+    if !root.join(load::CONTENT_DIR).is_dir() {
+        return Err(SetupError(
+            Diagnostic::error(
+                "no-content",
+                &root.display().to_string(),
+                diagnostic::Pos::file_start(),
+                "no `content/` folder here",
+            )
+            .with_hint("run hindsight in a knowledge base, or pass `--root DIR`; `hindsight init` creates one"),
+        ));
+    }
+    let config = Config::load(root).map_err(SetupError)?;
+    let mut timings = vec![];
+    let mut clock = Instant::now();
+    let mut lap = |name: &'static str, timings: &mut Vec<(&'static str, Duration)>| {
+        timings.push((name, clock.elapsed()));
+        clock = Instant::now();
+    };
+    let inputs = load::load(root, config.max_file_size);
+    lap("load", &mut timings);
+    let kb = from_inputs(root, config, inputs, today, timings, &mut lap);
+    Ok(kb)
+}
+
+/// Everything after `load`, from plain data: also used by `serve` and by tests.
+fn from_inputs(
+    root: &Path,
+    config: Config,
+    inputs: Inputs,
+    today: NaiveDate,
+    mut timings: Vec<(&'static str, Duration)>,
+    lap: &mut impl FnMut(&'static str, &mut Vec<(&'static str, Duration)>),
+) -> KnowledgeBase {
+    let Inputs { documents: files, templates: template_files, assets, diagnostics: mut diags } = inputs;
+    let (templates, template_diags) = Templates::load(&template_files);
+    diags.extend(template_diags);
+    let ctx = validate::Context { config: &config, templates: &templates, today };
+    let results: Vec<(Document, Vec<Diagnostic>)> = files
+        .into_par_iter()
+        .map(|file| {
+            let (mut doc, mut d) = parse::parse(file);
+            d.extend(validate::validate(&mut doc, &ctx));
+            (doc, d)
+        })
+        .collect();
+    let mut documents = Vec::with_capacity(results.len());
+    for (doc, d) in results {
+        documents.push(doc);
+        diags.extend(d);
+    }
+    lap("parse+validate", &mut timings);
+    let (graph, link_diags) = link::link(&documents);
+    diags.extend(link_diags);
+    diags.extend(policy::check_timelines(&documents, &graph));
+    diags.extend(policy::check_postmortems(&documents, &graph, &config, today));
+    lap("link+policies", &mut timings);
+    diagnostic::sort(&mut diags);
+    KnowledgeBase {
+        root: root.to_path_buf(),
+        config,
+        templates,
+        documents,
+        graph,
+        assets,
+        diagnostics: diags,
+        today,
+        timings,
+    }
+}
+
+impl KnowledgeBase {
+    pub fn has_errors(&self) -> bool {
+        self.diagnostics.iter().any(|d| d.severity == diagnostic::Severity::Error)
+    }
+
+    /// Source texts by path, for rendering diagnostics with their lines.
+    pub fn sources(&self) -> diagnostic::Sources<'_> {
+        self.documents.iter().map(|d| (d.rel_path.as_str(), d.text.as_str())).collect()
+    }
+
+    pub fn doc(&self, id: &str) -> Option<&Document> {
+        self.graph.get(id).map(|i| &self.documents[i])
+    }
+}

@@ -1,0 +1,17 @@
+//! hindsight: incidents, postmortems and runbooks as a validated, cross-linked
+//! static knowledge base. The pipeline, one module per stage:
+//! `load` -> `parse` -> `validate` -> `link` -> `policy` (together: `kb`).
+//! See ARCHITECTURE.md for the map.
+
+pub mod cli;
+pub mod config;
+pub mod diagnostic;
+pub mod kb;
+pub mod link;
+pub mod load;
+pub mod model;
+pub mod parse;
+pub mod policy;
+pub mod template;
+pub mod validate;
+pub mod yaml;

@@ -1,0 +1,141 @@
+//! Stage 1, `load`: the only code that reads the knowledge base from disk.
+//!
+//! Walks `content/` and `templates/`, reads files in parallel and turns every
+//! unreadable, non-UTF-8, empty or oversized file into a diagnostic.
+
+use crate::diagnostic::{Diagnostic, Pos};
+use crate::model::SourceFile;
+use rayon::prelude::*;
+use std::path::{Path, PathBuf};
+use walkdir::WalkDir;
+
+pub const CONTENT_DIR: &str = "content";
+pub const TEMPLATES_DIR: &str = "templates";
+
+/// Everything read from disk, as plain data.
+#[derive(Debug, Default)]
+pub struct Inputs {
+    pub documents: Vec<SourceFile>,
+    pub templates: Vec<SourceFile>,
+    /// Non-Markdown files under `content/` (images, attachments), relative to the root.
+    pub assets: Vec<String>,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+pub fn load(root: &Path, max_file_size: u64) -> Inputs {
+    let mut inputs = Inputs::default();
+    let (docs, assets) = walk(root, CONTENT_DIR, &mut inputs.diagnostics);
+    inputs.assets = assets;
+    let (templates, _) = walk(root, TEMPLATES_DIR, &mut inputs.diagnostics);
+    let read_all = |paths: Vec<String>| -> Vec<Result<SourceFile, Diagnostic>> {
+        paths.into_par_iter().map(|rel| read(root, rel, max_file_size)).collect()
+    };
+    for result in read_all(docs) {
+        match result {
+            Ok(file) => inputs.documents.push(file),
+            Err(d) => inputs.diagnostics.push(d),
+        }
+    }
+    for result in read_all(templates) {
+        match result {
+            Ok(file) => inputs.templates.push(file),
+            Err(d) => inputs.diagnostics.push(d),
+        }
+    }
+    inputs
+}
+
+/// Lists `.md` files and other files under `root/dir`, sorted, relative to `root`.
+fn walk(root: &Path, dir: &str, diags: &mut Vec<Diagnostic>) -> (Vec<String>, Vec<String>) {
+    let (mut markdown, mut other) = (vec![], vec![]);
+    let base = root.join(dir);
+    if !base.is_dir() {
+        return (markdown, other);
+    }
+    // follow_links detects loops and reports them as errors instead of recursing forever.
+    for entry in WalkDir::new(&base).follow_links(true).sort_by_file_name() {
+        let entry = match entry {
+            Ok(entry) => entry,
+            Err(e) => {
+                let path = e.path().map(|p| rel_path(root, p)).unwrap_or_else(|| dir.to_string());
+                let (code, msg) = if e.loop_ancestor().is_some() {
+                    ("symlink-loop", "symbolic link loop; this folder is skipped".to_string())
+                } else {
+                    ("unreadable", format!("cannot read: {e}"))
+                };
+                diags.push(Diagnostic::error(code, &path, Pos::file_start(), msg));
+                continue;
+            }
+        };
+        if !entry.file_type().is_file() {
+            continue;
+        }
+        let name = entry.file_name().to_string_lossy();
+        if name.starts_with('.') || name.ends_with('~') || name.ends_with(".swp") {
+            continue;
+        }
+        let rel = rel_path(root, entry.path());
+        if name.ends_with(".md") {
+            markdown.push(rel);
+        } else {
+            other.push(rel);
+        }
+    }
+    (markdown, other)
+}
+
+fn rel_path(root: &Path, path: &Path) -> String {
+    let rel = path.strip_prefix(root).unwrap_or(path);
+    rel.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/")
+}
+
+fn read(root: &Path, rel_path: String, max_file_size: u64) -> Result<SourceFile, Diagnostic> {
+    let path: PathBuf = root.join(&rel_path);
+    let fail = |code, msg: String| Diagnostic::error(code, &rel_path, Pos::file_start(), msg);
+    let size = std::fs::metadata(&path).map_err(|e| fail("unreadable", format!("cannot read: {e}")))?.len();
+    if size > max_file_size {
+        return Err(fail("file-too-large", format!("file is {size} bytes, over the limit of {max_file_size}"))
+            .with_hint("split the document, or raise `max_file_size` in hindsight.yaml"));
+    }
+    let bytes = std::fs::read(&path).map_err(|e| fail("unreadable", format!("cannot read: {e}")))?;
+    decode(&rel_path, bytes)
+}
+
+/// Checks a file's bytes are UTF-8 (pointing at the first bad byte) and not
+/// empty, and drops a byte-order mark.
+pub fn decode(rel_path: &str, bytes: Vec<u8>) -> Result<SourceFile, Diagnostic> {
+    let mut text = String::from_utf8(bytes).map_err(|e| {
+        let valid = e.utf8_error().valid_up_to();
+        let bytes = e.as_bytes();
+        let before = String::from_utf8_lossy(&bytes[..valid]);
+        let line = before.matches('\n').count() + 1;
+        let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+        Diagnostic::error("not-utf8", rel_path, Pos::new(line, column, 1), "file is not valid UTF-8")
+            .with_hint("save the file as UTF-8")
+    })?;
+    if text.starts_with('\u{feff}') {
+        text.drain(..3);
+    }
+    if text.trim().is_empty() {
+        return Err(Diagnostic::error("empty-file", rel_path, Pos::file_start(), "file is empty")
+            .with_hint("write the document from its template: `hindsight new KIND`"));
+    }
+    Ok(SourceFile { rel_path: rel_path.to_string(), text })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn non_utf8_points_at_the_bad_byte() {
+        let d = decode("a.md", b"---\ntitle: caf\xe9\n".to_vec()).unwrap_err();
+        assert_eq!((d.code, d.line, d.column), ("not-utf8", 2, 11));
+    }
+
+    #[test]
+    fn bom_is_dropped_and_empty_is_refused() {
+        assert_eq!(decode("a.md", b"\xef\xbb\xbf---\n".to_vec()).unwrap().text, "---\n");
+        assert_eq!(decode("a.md", b"  \n".to_vec()).unwrap_err().code, "empty-file");
+    }
+}

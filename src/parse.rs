@@ -1,0 +1,527 @@
+//! Stage 2, `parse`: one file's text into a `Document`.
+//!
+//! Splits the front matter (tolerating CRLF; a byte-order mark was dropped by
+//! `load`), reads it into a positioned YAML tree, and walks the Markdown once
+//! with pulldown-cmark to find sections, links, action items and timeline
+//! entries, keeping byte offsets so every later diagnostic has a line and column.
+//! Parsing never fails: it returns a document and the problems it saw.
+
+use crate::diagnostic::{Diagnostic, LineIndex, Pos};
+use crate::model::*;
+use crate::yaml::{self, Value};
+use pulldown_cmark::{Event, HeadingLevel, Options, Parser, Tag, TagEnd};
+use regex::Regex;
+use std::ops::Range;
+use std::sync::LazyLock;
+
+pub fn markdown_options() -> Options {
+    Options::ENABLE_TABLES
+        | Options::ENABLE_TASKLISTS
+        | Options::ENABLE_STRIKETHROUGH
+        | Options::ENABLE_FOOTNOTES
+        | Options::ENABLE_HEADING_ATTRIBUTES
+}
+
+/// Where the front matter is: the YAML text's byte range and the body's start.
+#[derive(Debug, PartialEq, Eq)]
+pub struct FrontMatterSplit {
+    pub yaml: Range<usize>,
+    pub body_start: usize,
+}
+
+pub enum SplitError {
+    Missing,
+    Unclosed,
+}
+
+/// Finds a `---` … `---` block at the start of the text.
+pub fn split_front_matter(text: &str) -> Result<FrontMatterSplit, SplitError> {
+    let mut lines = text.split_inclusive('\n');
+    let first = lines.next().unwrap_or("");
+    if first.trim_end() != "---" {
+        return Err(SplitError::Missing);
+    }
+    let yaml_start = first.len();
+    let mut offset = yaml_start;
+    for line in lines {
+        let trimmed = line.trim_end();
+        if trimmed == "---" || trimmed == "..." {
+            return Ok(FrontMatterSplit { yaml: yaml_start..offset, body_start: offset + line.len() });
+        }
+        offset += line.len();
+    }
+    Err(SplitError::Unclosed)
+}
+
+/// Kind implied by a document's folder: `content/incidents/x.md` is an incident.
+pub fn kind_from_path(rel_path: &str) -> Option<String> {
+    let mut parts = rel_path.split('/');
+    let (Some(_content), Some(folder)) = (parts.next(), parts.next()) else {
+        return None;
+    };
+    parts.next()?; // a file directly under content/ has no folder kind
+    Some(folder.strip_suffix('s').unwrap_or(folder).to_string())
+}
+
+pub fn parse(file: SourceFile) -> (Document, Vec<Diagnostic>) {
+    let SourceFile { rel_path, text } = file;
+    let line_index = LineIndex::new(&text);
+    let mut diags = vec![];
+    let (front, body_start) = match split_front_matter(&text) {
+        Ok(split) => {
+            let (root, problems) = yaml::parse(&text[split.yaml.clone()], 2);
+            for p in problems {
+                let d = Diagnostic::error(p.code, &rel_path, Pos::new(p.line, p.column, 1), p.message);
+                diags.push(match p.code {
+                    "yaml-syntax" => d.with_hint("front matter is YAML between two `---` lines"),
+                    "duplicate-key" => d.with_hint("each field may appear once; remove one of them"),
+                    _ => d.with_hint("front matter should be a small mapping of fields"),
+                });
+            }
+            let root = match root {
+                Some(node) if matches!(node.value, Value::Map(_)) => Some(node),
+                Some(node) if node.value == Value::Null => None,
+                Some(node) => {
+                    diags.push(
+                        Diagnostic::error(
+                            "front-matter-not-mapping",
+                            &rel_path,
+                            Pos::new(node.line, node.column, 1),
+                            format!("front matter is {}, not a mapping of fields", node.type_name()),
+                        )
+                        .with_hint("write `key: value` lines, e.g. `title: Checkout outage`"),
+                    );
+                    None
+                }
+                None => None,
+            };
+            (root, split.body_start)
+        }
+        Err(SplitError::Missing) => {
+            diags.push(
+                Diagnostic::error("missing-front-matter", &rel_path, Pos::file_start(), "document has no front matter")
+                    .with_hint("start the file with a `---` line, the fields, and another `---` line"),
+            );
+            (None, 0)
+        }
+        Err(SplitError::Unclosed) => {
+            diags.push(
+                Diagnostic::error("unclosed-front-matter", &rel_path, Pos::new(1, 1, 3), "front matter is never closed")
+                    .with_hint("add a line with `---` after the last field"),
+            );
+            (None, text.len())
+        }
+    };
+
+    let scalar = |name: &str| front.as_ref().and_then(|f| f.get(name)).and_then(|n| n.scalar_text());
+    let stem = rel_path.rsplit('/').next().unwrap_or(&rel_path).trim_end_matches(".md").to_string();
+    let (id, id_pos) = match front.as_ref().and_then(|f| f.get("id")) {
+        Some(node) if node.scalar_text().is_some_and(|s| !s.trim().is_empty()) => {
+            let id = node.scalar_text().unwrap_or_default().trim().to_string();
+            let len = id.chars().count();
+            (id, Pos::new(node.line, node.column, len))
+        }
+        _ => (stem, Pos::file_start()),
+    };
+    let kind = scalar("kind").or_else(|| kind_from_path(&rel_path)).unwrap_or_default();
+    let structure = structure(&text, body_start);
+    let doc = Document {
+        rel_path,
+        text,
+        line_index,
+        id,
+        id_pos,
+        kind,
+        front,
+        body_start,
+        structure,
+        meta: Meta::default(),
+    };
+    (doc, diags)
+}
+
+/// One pass of pulldown-cmark over the body.
+pub fn structure(text: &str, body_start: usize) -> Structure {
+    let body = &text[body_start..];
+    let mut headings: Vec<(u8, String, Option<String>, Vec<String>, Vec<(String, String)>, Range<usize>)> = vec![];
+    let mut links = vec![];
+    let mut tasks: Vec<(bool, Range<usize>, usize)> = vec![]; // checked, item range, end of first block
+    let mut items: Vec<Range<usize>> = vec![]; // top-level list items
+    let mut rows: Vec<(Range<usize>, Range<usize>)> = vec![]; // first cell, second cell
+    let mut heading_text: Option<String> = None;
+    let mut list_depth = 0usize;
+    let mut item_stack: Vec<(Range<usize>, Option<bool>)> = vec![];
+    let mut in_head = false;
+    let mut row_cells: Vec<Range<usize>> = vec![];
+
+    for (event, r) in Parser::new_ext(body, markdown_options()).into_offset_iter() {
+        let range = (r.start + body_start)..(r.end + body_start);
+        match event {
+            Event::Start(Tag::Heading { level, id, classes, attrs }) => {
+                heading_text = Some(String::new());
+                headings.push((
+                    heading_level(level),
+                    String::new(),
+                    id.map(|s| s.to_string()),
+                    classes.iter().map(|c| c.to_string()).collect(),
+                    attrs.iter().map(|(k, v)| (k.to_string(), v.as_deref().unwrap_or("").to_string())).collect(),
+                    range,
+                ));
+            }
+            Event::End(TagEnd::Heading(_)) => {
+                if let (Some(text), Some(h)) = (heading_text.take(), headings.last_mut()) {
+                    h.1 = text.trim().to_string();
+                }
+            }
+            Event::Text(t) | Event::Code(t) if heading_text.is_some() => {
+                heading_text.as_mut().unwrap().push_str(&t);
+            }
+            Event::Start(Tag::Link { dest_url, .. }) => links.push(Link { dest: dest_url.to_string(), range }),
+            Event::Start(Tag::List(_)) => {
+                // A nested list ends the first block of the enclosing task item.
+                if let Some(task) = tasks.last_mut() {
+                    if task.1.contains(&range.start) && task.2 > range.start {
+                        task.2 = range.start;
+                    }
+                }
+                list_depth += 1;
+            }
+            Event::End(TagEnd::List(_)) => list_depth = list_depth.saturating_sub(1),
+            Event::Start(Tag::Item) => {
+                if list_depth == 1 {
+                    items.push(range.clone());
+                }
+                item_stack.push((range, None));
+            }
+            Event::TaskListMarker(checked) => {
+                if let Some((range, marker)) = item_stack.last_mut() {
+                    *marker = Some(checked);
+                    tasks.push((checked, range.clone(), range.end));
+                }
+            }
+            Event::End(TagEnd::Item) => {
+                item_stack.pop();
+            }
+            Event::Start(Tag::TableHead) => in_head = true,
+            Event::End(TagEnd::TableHead) => in_head = false,
+            Event::Start(Tag::TableRow) => row_cells.clear(),
+            Event::Start(Tag::TableCell) if !in_head => row_cells.push(range),
+            Event::End(TagEnd::TableRow) if !in_head => {
+                if row_cells.len() >= 2 {
+                    rows.push((row_cells[0].clone(), row_cells[1].clone()));
+                }
+            }
+            _ => {}
+        }
+    }
+
+    // Sections: a heading owns everything up to the next heading of its level or higher.
+    let mut sections: Vec<Section> = vec![];
+    let mut used_anchors: Vec<String> = vec![];
+    for (i, (level, title, id, classes, attrs, range)) in headings.iter().enumerate() {
+        // pulldown-cmark splits attribute values at spaces; re-read quoted ones from the source.
+        let raw = text[range.clone()].lines().next().unwrap_or("");
+        let (id, classes, attrs) = match raw.trim_end().strip_suffix('}').and_then(|r| r.rsplit_once('{')) {
+            Some((_, inner)) if inner.contains('"') => heading_attributes(inner),
+            _ => (id.clone(), classes.clone(), attrs.clone()),
+        };
+        let (id, classes, attrs) = (&id, &classes, &attrs);
+        let end = headings[i + 1..].iter().find(|h| h.0 <= *level).map_or(text.len(), |h| h.5.start);
+        let base = id.clone().unwrap_or_else(|| slugify(title));
+        let mut anchor = base.clone();
+        let mut n = 1;
+        while used_anchors.contains(&anchor) {
+            anchor = format!("{base}-{n}");
+            n += 1;
+        }
+        used_anchors.push(anchor.clone());
+        sections.push(Section {
+            title: title.clone(),
+            level: *level,
+            anchor,
+            classes: classes.clone(),
+            attrs: attrs.clone(),
+            heading: range.clone(),
+            content: range.end..end.max(range.end),
+        });
+    }
+
+    let in_section = |name: &str, offset: usize| {
+        sections.iter().any(|s| s.title.eq_ignore_ascii_case(name) && s.content.contains(&offset))
+    };
+    let action_items = tasks
+        .iter()
+        .filter(|(_, range, _)| in_section("Action Items", range.start))
+        .enumerate()
+        .map(|(n, (checked, range, first_block_end))| {
+            action_item(text, *checked, range.start..(*first_block_end).min(range.end), n + 1)
+        })
+        .collect();
+    let mut timeline: Vec<TimelineEntry> = items
+        .iter()
+        .filter(|r| in_section("Timeline", r.start))
+        .map(|r| timeline_entry(text, r.clone(), None))
+        .collect();
+    timeline.extend(
+        rows.iter().filter(|(c, _)| in_section("Timeline", c.start)).map(|(c, e)| timeline_entry(text, c.clone(), Some(e))),
+    );
+    timeline.sort_by_key(|e| e.range.start);
+    Structure { sections, links, action_items, timeline }
+}
+
+type HeadingAttributes = (Option<String>, Vec<String>, Vec<(String, String)>);
+
+/// Reads `#id .class key=value key="quoted value"` from a heading's `{…}`.
+fn heading_attributes(inner: &str) -> HeadingAttributes {
+    let (mut id, mut classes, mut attrs) = (None, vec![], vec![]);
+    let mut rest = inner.trim();
+    while !rest.is_empty() {
+        let (token, value, after) = match rest.find(['=', ' ']) {
+            Some(i) if rest.as_bytes()[i] == b'=' => {
+                let key = &rest[..i];
+                let after_eq = &rest[i + 1..];
+                if let Some(quoted) = after_eq.strip_prefix('"') {
+                    let end = quoted.find('"').unwrap_or(quoted.len());
+                    (key, Some(&quoted[..end]), quoted.get(end + 1..).unwrap_or(""))
+                } else {
+                    let end = after_eq.find(' ').unwrap_or(after_eq.len());
+                    (key, Some(&after_eq[..end]), &after_eq[end..])
+                }
+            }
+            Some(i) => (&rest[..i], None, &rest[i..]),
+            None => (rest, None, ""),
+        };
+        match (token.chars().next(), value) {
+            (_, Some(v)) => attrs.push((token.to_string(), v.to_string())),
+            (Some('#'), None) => id = Some(token[1..].to_string()),
+            (Some('.'), None) => classes.push(token[1..].to_string()),
+            _ => {}
+        }
+        rest = after.trim_start();
+    }
+    (id, classes, attrs)
+}
+
+fn heading_level(level: HeadingLevel) -> u8 {
+    level as u8
+}
+
+/// GitHub-style anchor: lowercase, alphanumerics kept, spaces to `-`.
+pub fn slugify(title: &str) -> String {
+    let mut out = String::new();
+    for c in title.chars().flat_map(char::to_lowercase) {
+        if c.is_alphanumeric() || c == '_' {
+            out.push(c);
+        } else if (c == ' ' || c == '-') && !out.ends_with('-') {
+            out.push('-');
+        }
+    }
+    let out = out.trim_matches('-').to_string();
+    if out.is_empty() {
+        "section".into()
+    } else {
+        out
+    }
+}
+
+static TASK_PREFIX: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^\s*(?:[-*+]|\d+[.)])\s+\[[ xX]\]\s*").unwrap());
+
+/// Reads the tokens of an action item; the rest of the words are its text.
+fn action_item(text: &str, done: bool, range: Range<usize>, n: usize) -> ActionItem {
+    let raw = &text[range.clone()];
+    let skip = TASK_PREFIX.find(raw).map_or(0, |m| m.end());
+    let mut item = ActionItem {
+        done,
+        text: String::new(),
+        owner: None,
+        due: None,
+        done_on: None,
+        kind: None,
+        ticket: None,
+        range: range.clone(),
+        anchor: format!("ai-{n}"),
+    };
+    let mut words = vec![];
+    let mut offset = range.start + skip;
+    for word in raw[skip..].split_inclusive(char::is_whitespace) {
+        let start = offset;
+        offset += word.len();
+        let word = word.trim_end();
+        if word.is_empty() {
+            continue;
+        }
+        let token_range = start..start + word.len();
+        let token = |value: &str| Token { raw: value.to_string(), range: token_range.clone() };
+        let lower = word.to_ascii_lowercase();
+        if let Some(handle) = word.strip_prefix('@').filter(|h| !h.is_empty()) {
+            let handle = handle.trim_end_matches([',', '.', ';', ')']);
+            if item.owner.is_none() {
+                item.owner = Some(handle.to_string());
+                continue;
+            }
+        } else if lower.starts_with("due:") {
+            item.due = Some(token(&word[4..]));
+            continue;
+        } else if lower.starts_with("done:") {
+            item.done_on = Some(token(&word[5..]));
+            continue;
+        } else if lower.starts_with("type:") {
+            item.kind = Some(token(&word[5..]));
+            continue;
+        } else if lower.starts_with("ticket:") {
+            item.ticket = Some(word[7..].to_string());
+            continue;
+        }
+        words.push(word);
+    }
+    item.text = words.join(" ");
+    item
+}
+
+static TIME: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?x)^\s*(?:[-*+]|\d+[.)])?\s*(?:\*\*|__)?\s*
+        (?:(?P<date>\d{4}-\d{2}-\d{2})[T\s])?
+        (?P<time>\d{1,2}:\d{2}(?::\d{2})?)
+        \s*(?P<zone>Z|UTC(?:[+-]\d{2}:?\d{2})?|GMT|[+-]\d{2}:?\d{2})?
+        \s*(?:\*\*|__)?\s*(?:[—–:|-]\s*)?",
+    )
+    .unwrap()
+});
+
+/// Reads the leading time of a timeline entry. `event` is the second table cell, if a table row.
+fn timeline_entry(text: &str, range: Range<usize>, event: Option<&Range<usize>>) -> TimelineEntry {
+    let raw = &text[range.clone()];
+    let first_line = raw.lines().next().unwrap_or("");
+    let caps = TIME.captures(first_line);
+    let time = caps.as_ref().and_then(|c| {
+        let time = c.name("time")?.as_str();
+        let time = chrono::NaiveTime::parse_from_str(time, "%H:%M:%S")
+            .or_else(|_| chrono::NaiveTime::parse_from_str(time, "%H:%M"))
+            .ok()?;
+        let date = match c.name("date") {
+            Some(d) => Some(chrono::NaiveDate::parse_from_str(d.as_str(), "%Y-%m-%d").ok()?),
+            None => None,
+        };
+        let offset = c.name("zone").map(|z| parse_offset(z.as_str()));
+        Some(TimelineTime { date, time, offset: offset.flatten() })
+    });
+    let rest = match (&caps, time) {
+        (Some(c), Some(_)) => &first_line[c.get(0).unwrap().end()..],
+        _ => first_line,
+    };
+    let text_of_event = match event {
+        Some(e) => text[e.clone()].trim().trim_matches('|').trim().to_string(),
+        None => rest.trim().to_string(),
+    };
+    let end = range.start + first_line.len();
+    TimelineEntry { time, text: text_of_event, range: range.start..end }
+}
+
+fn parse_offset(zone: &str) -> Option<i32> {
+    let z = zone.trim_start_matches("UTC").trim_start_matches("GMT");
+    if z.is_empty() || z == "Z" {
+        return Some(0);
+    }
+    let sign = if z.starts_with('-') { -1 } else { 1 };
+    let digits: String = z[1..].chars().filter(|c| c.is_ascii_digit()).collect();
+    if digits.len() != 4 {
+        return None;
+    }
+    let hours: i32 = digits[..2].parse().ok()?;
+    let minutes: i32 = digits[2..].parse().ok()?;
+    Some(sign * (hours * 3600 + minutes * 60))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn doc(text: &str) -> (Document, Vec<Diagnostic>) {
+        parse(SourceFile { rel_path: "content/postmortems/pm.md".into(), text: text.into() })
+    }
+
+    #[test]
+    fn front_matter_with_crlf_is_split() {
+        let (d, diags) = doc("---\r\nid: PM-2026-001\r\ntitle: A\r\n---\r\n## Summary\r\nText\r\n");
+        assert!(diags.is_empty(), "{diags:?}");
+        assert_eq!(d.id, "PM-2026-001");
+        assert_eq!(d.kind, "postmortem");
+        assert_eq!(d.structure.sections[0].title, "Summary");
+        assert_eq!(d.pos(&d.structure.sections[0].heading).line, 5);
+    }
+
+    #[test]
+    fn unclosed_and_missing_front_matter_are_diagnostics() {
+        assert_eq!(doc("---\ntitle: a\n## Summary\n").1[0].code, "unclosed-front-matter");
+        let (d, diags) = doc("# Hello\n");
+        assert_eq!(diags[0].code, "missing-front-matter");
+        assert_eq!(d.id, "pm");
+    }
+
+    #[test]
+    fn front_matter_must_be_a_mapping() {
+        let diags = doc("---\n- a\n- b\n---\n").1;
+        assert_eq!((diags[0].code, diags[0].line), ("front-matter-not-mapping", 2));
+    }
+
+    #[test]
+    fn sections_nest_and_carry_attributes() {
+        let text = "---\nid: x\n---\n## Contributing Factors {aliases=\"Root Cause\"}\n### Detail\ntext\n## Appendix {.optional}\n";
+        let s = structure(text, text.find("## C").unwrap());
+        assert_eq!(s.sections.len(), 3);
+        assert_eq!(s.sections[0].title, "Contributing Factors");
+        assert_eq!(s.sections[0].attrs, vec![("aliases".to_string(), "Root Cause".to_string())]);
+        assert!(text[s.sections[0].content.clone()].contains("### Detail"));
+        assert_eq!(s.sections[2].classes, vec!["optional".to_string()]);
+    }
+
+    #[test]
+    fn action_items_read_their_tokens_anywhere() {
+        let text = "## Action Items\n- [ ] Alert on lag @dana due:2026-12-15 type:detect ticket:OPS-412\n- [x] type:mitigate Roll back @li due:2026-11-20 done:2026-11-19\n- [ ] No owner\n\n## Other\n- [ ] not an action item\n";
+        let s = structure(text, 0);
+        let items = &s.action_items;
+        assert_eq!(items.len(), 3);
+        assert_eq!(items[0].text, "Alert on lag");
+        assert_eq!(items[0].owner.as_deref(), Some("dana"));
+        assert_eq!(items[0].due.as_ref().unwrap().raw, "2026-12-15");
+        assert_eq!(items[0].kind.as_ref().unwrap().raw, "detect");
+        assert_eq!(items[0].ticket.as_deref(), Some("OPS-412"));
+        assert!(items[1].done);
+        assert_eq!(items[1].text, "Roll back");
+        assert_eq!(items[1].done_on.as_ref().unwrap().raw, "2026-11-19");
+        assert_eq!(items[2].owner, None);
+        assert_eq!(&text[items[0].due.as_ref().unwrap().range.clone()], "due:2026-12-15");
+    }
+
+    #[test]
+    fn timeline_entries_from_lists_and_tables() {
+        let text = "## Timeline\n- **2026-11-03 14:02 UTC** — Deploy starts\n- 23:55 — late\n- 2026-11-03T14:02Z paged\n- no time here\n\n| Time | Event |\n|---|---|\n| 00:10 | after midnight |\n";
+        let s = structure(text, 0);
+        let t = &s.timeline;
+        assert_eq!(t.len(), 5);
+        let first = t[0].time.unwrap();
+        assert_eq!(first.date, chrono::NaiveDate::from_ymd_opt(2026, 11, 3));
+        assert_eq!(first.offset, Some(0));
+        assert_eq!(t[0].text, "Deploy starts");
+        assert_eq!(t[1].time.unwrap().date, None);
+        assert_eq!(t[1].text, "late");
+        assert_eq!(t[2].time.unwrap().offset, Some(0));
+        assert_eq!(t[3].time, None);
+        assert_eq!(t[4].time.unwrap().time, chrono::NaiveTime::from_hms_opt(0, 10, 0).unwrap());
+        assert_eq!(t[4].text, "after midnight");
+    }
+
+    #[test]
+    fn offsets_parse() {
+        assert_eq!(parse_offset("UTC+05:30"), Some(19800));
+        assert_eq!(parse_offset("-0700"), Some(-25200));
+        assert_eq!(parse_offset("Z"), Some(0));
+    }
+
+    #[test]
+    fn slugs() {
+        assert_eq!(slugify("Contributing Factors"), "contributing-factors");
+        assert_eq!(slugify("What's next?"), "whats-next");
+    }
+}

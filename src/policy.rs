@@ -1,0 +1,173 @@
+//! Rules that need more than one document: timelines checked against their
+//! incident's window, and the knowledge-base policies (a postmortem for every
+//! serious incident). Runs after `link`; reads documents, never changes them.
+
+use crate::config::Config;
+use crate::diagnostic::{Diagnostic, Pos};
+use crate::link::LinkGraph;
+use crate::model::{Document, Meta, TimelineTime};
+use chrono::{DateTime, Duration, FixedOffset, NaiveDate, TimeZone};
+
+/// The incident metadata that governs a document: its own when it carries
+/// `started_at` (an incident, or a standalone postmortem), else its incident's.
+pub fn incident_meta<'a>(docs: &'a [Document], graph: &LinkGraph, doc: &'a Document) -> Option<&'a Meta> {
+    if doc.meta.started().is_some() {
+        return Some(&doc.meta);
+    }
+    let i = graph.get(doc.meta.incident.as_deref()?)?;
+    Some(&docs[i].meta)
+}
+
+/// Resolves timeline entries to instants. A bare time takes the date of the
+/// entry before it (the incident's start for the first) and rolls to the next
+/// day when it goes back by more than twelve hours, i.e. past midnight.
+pub fn resolve_timeline(times: &[Option<TimelineTime>], start: DateTime<FixedOffset>) -> Vec<Option<DateTime<FixedOffset>>> {
+    let offset = *start.offset();
+    let mut current = start;
+    times
+        .iter()
+        .map(|t| {
+            let t = (*t)?;
+            let zone = t.offset.and_then(FixedOffset::east_opt).unwrap_or(offset);
+            let date = match t.date {
+                Some(d) => d,
+                None => current.with_timezone(&zone).date_naive(),
+            };
+            let mut at = zone.from_local_datetime(&date.and_time(t.time)).single()?;
+            if t.date.is_none() && current - at > Duration::hours(12) {
+                at += Duration::days(1);
+            }
+            current = at;
+            Some(at)
+        })
+        .collect()
+}
+
+pub fn check_timelines(docs: &[Document], graph: &LinkGraph) -> Vec<Diagnostic> {
+    let mut diags = vec![];
+    for doc in docs {
+        let entries = &doc.structure.timeline;
+        if entries.is_empty() {
+            continue;
+        }
+        for e in entries.iter().filter(|e| e.time.is_none()) {
+            diags.push(
+                Diagnostic::warning("timeline-time", &doc.rel_path, doc.pos(&e.range), "timeline entry does not start with a time")
+                    .with_hint("start each entry with a time: `14:02`, `2026-11-03 14:02 UTC` or `**14:02**`"),
+            );
+        }
+        let Some(meta) = incident_meta(docs, graph, doc) else {
+            if let Some(e) = entries.iter().find(|e| e.time.is_some_and(|t| t.date.is_none())) {
+                diags.push(
+                    Diagnostic::warning(
+                        "timeline-no-date",
+                        &doc.rel_path,
+                        doc.pos(&e.range),
+                        "bare times need an incident start to take their date from",
+                    )
+                    .with_hint("set `incident:` or `started_at:`, or write full dates"),
+                );
+            }
+            continue;
+        };
+        let start = meta.started().expect("incident_meta has a start");
+        let times: Vec<_> = entries.iter().map(|e| e.time).collect();
+        let resolved = resolve_timeline(&times, start);
+        // Entries are written to the minute: compare the window at minute precision.
+        let window_start = start - Duration::seconds(start.timestamp().rem_euclid(60));
+        let window_end = meta.resolved().map(|r| r + Duration::seconds(59));
+        let mut previous: Option<DateTime<FixedOffset>> = None;
+        for (e, at) in entries.iter().zip(resolved) {
+            let Some(at) = at else { continue };
+            let pos = doc.pos(&e.range);
+            if previous.is_some_and(|p| at < p) {
+                diags.push(
+                    Diagnostic::error("timeline-order", &doc.rel_path, pos, "timeline entry is earlier than the one before it")
+                        .with_hint("keep the timeline in chronological order"),
+                );
+            } else if at < window_start || window_end.is_some_and(|end| at > end) {
+                diags.push(
+                    Diagnostic::warning(
+                        "timeline-window",
+                        &doc.rel_path,
+                        pos,
+                        format!("timeline entry ({}) is outside the incident window", at.format("%Y-%m-%d %H:%M %:z")),
+                    )
+                    .with_hint("the incident runs from `started_at` to `resolved_at`"),
+                );
+            }
+            previous = Some(previous.map_or(at, |p| p.max(at)));
+        }
+    }
+    diags
+}
+
+/// A postmortem must exist for severities that need one, within N days of resolution.
+pub fn check_postmortems(docs: &[Document], graph: &LinkGraph, config: &Config, today: NaiveDate) -> Vec<Diagnostic> {
+    let mut diags = vec![];
+    let policy = &config.policies;
+    for (i, doc) in docs.iter().enumerate() {
+        if doc.kind != "incident" || !graph.postmortems[i].is_empty() {
+            continue;
+        }
+        let Some(sev) = &doc.meta.severity else { continue };
+        let Some(resolved) = doc.meta.resolved() else { continue };
+        if !policy.postmortem_required_for.contains(sev) {
+            continue;
+        }
+        let due = resolved.date_naive() + Duration::days(policy.postmortem_due_days);
+        if today > due {
+            let at = doc.field("resolved_at").map_or(Pos::file_start(), |n| Pos::new(n.line, n.column, 1));
+            diags.push(
+                Diagnostic::error(
+                    "postmortem-overdue",
+                    &doc.rel_path,
+                    at,
+                    format!("{sev} incident {} has no postmortem; it was due {due}", doc.id),
+                )
+                .with_hint(format!("write one: `hindsight new postmortem --incident {}`", doc.id)),
+            );
+        }
+    }
+    diags
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::NaiveTime;
+
+    fn t(h: u32, m: u32) -> Option<TimelineTime> {
+        Some(TimelineTime { date: None, time: NaiveTime::from_hms_opt(h, m, 0).unwrap(), offset: None })
+    }
+
+    #[test]
+    fn bare_times_roll_past_midnight_in_the_incident_offset() {
+        let start = DateTime::parse_from_rfc3339("2026-03-14T23:40:00+01:00").unwrap();
+        let r = resolve_timeline(&[t(23, 40), t(23, 55), t(0, 10), t(1, 30)], start);
+        let fmt: Vec<String> = r.iter().map(|d| d.unwrap().to_rfc3339()).collect();
+        assert_eq!(
+            fmt,
+            ["2026-03-14T23:40:00+01:00", "2026-03-14T23:55:00+01:00", "2026-03-15T00:10:00+01:00", "2026-03-15T01:30:00+01:00"]
+        );
+    }
+
+    #[test]
+    fn small_steps_back_are_not_a_new_day() {
+        let start = DateTime::parse_from_rfc3339("2026-03-14T14:00:00Z").unwrap();
+        let r = resolve_timeline(&[t(14, 5), t(14, 2)], start);
+        assert!(r[1].unwrap() < r[0].unwrap());
+    }
+
+    #[test]
+    fn explicit_offsets_are_respected() {
+        let start = DateTime::parse_from_rfc3339("2026-03-14T10:00:00+01:00").unwrap();
+        let entry = TimelineTime {
+            date: NaiveDate::from_ymd_opt(2026, 3, 14),
+            time: NaiveTime::from_hms_opt(9, 30, 0).unwrap(),
+            offset: Some(0),
+        };
+        let r = resolve_timeline(&[Some(entry)], start);
+        assert_eq!(r[0].unwrap().timestamp(), start.timestamp() + 30 * 60);
+    }
+}

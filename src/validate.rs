@@ -1,0 +1,709 @@
+//! Stage 3, `validate`: each document against its template and the content rules.
+//!
+//! Per document (in parallel): typed fields, required fields and sections,
+//! milestone order, action-item syntax, runbook freshness. Fills
+//! `Document::meta` with the values that passed. Rules that need other
+//! documents (timelines against their incident, policies) live in `policy`.
+
+use crate::config::Config;
+use crate::diagnostic::{Diagnostic, Pos};
+use crate::model::*;
+use crate::template::{FieldSpec, FieldType, Template, Templates, COMMON_FIELDS};
+use crate::yaml::{Node, Value};
+use chrono::{DateTime, FixedOffset, NaiveDate};
+use regex::Regex;
+use std::sync::LazyLock;
+
+pub struct Context<'a> {
+    pub config: &'a Config,
+    pub templates: &'a Templates,
+    pub today: NaiveDate,
+}
+
+pub const ACTION_ITEM_TYPES: [&str; 4] = ["prevent", "detect", "mitigate", "process"];
+
+pub fn validate(doc: &mut Document, ctx: &Context) -> Vec<Diagnostic> {
+    let mut v = Validator { file: doc.rel_path.clone(), diags: vec![], ctx };
+    let template_name = doc.field("template").and_then(Node::scalar_text);
+    let template = ctx.templates.for_document(&doc.kind, template_name.as_deref());
+    let mut meta = Meta { template: template_name.clone(), ..Meta::default() };
+    match template {
+        Some(t) => {
+            if let Some(front) = &doc.front {
+                v.fields(front, t, &mut meta);
+            } else {
+                // Without front matter every required field is missing; say so once.
+                meta.title = None;
+            }
+            v.milestones(doc, &meta);
+            v.sections(doc, t);
+        }
+        None => {
+            let (what, pos) = match (&template_name, doc.field("kind")) {
+                (Some(name), _) => (format!("no template named `{name}`"), node_pos(doc.field("template").unwrap())),
+                (None, Some(kind)) => (format!("unknown kind `{}`", doc.kind), node_pos(kind)),
+                (None, None) if doc.kind.is_empty() => ("document has no kind".to_string(), Pos::file_start()),
+                (None, None) => (format!("unknown kind `{}` (from its folder)", doc.kind), Pos::file_start()),
+            };
+            v.diags.push(Diagnostic::error("unknown-kind", &v.file, pos, what).with_hint(format!(
+                "known kinds: {}; add `kind:` to the front matter, or `templates/NAME.md` to define a kind",
+                ctx.templates.kinds().join(", ")
+            )));
+        }
+    }
+    if meta.title.is_none() {
+        meta.title = meta.name.clone();
+    }
+    v.action_items(doc);
+    v.runbook_review(doc, &meta);
+    doc.meta = meta;
+    v.diags
+}
+
+struct Validator<'a> {
+    file: String,
+    diags: Vec<Diagnostic>,
+    ctx: &'a Context<'a>,
+}
+
+fn node_pos(node: &Node) -> Pos {
+    let len = node.scalar_text().map_or(1, |s| s.chars().count());
+    Pos::new(node.line, node.column, len)
+}
+
+impl Validator<'_> {
+    fn error(&mut self, code: &'static str, pos: Pos, message: String, hint: Option<String>) {
+        let d = Diagnostic::error(code, &self.file, pos, message);
+        self.diags.push(match hint {
+            Some(h) => d.with_hint(h),
+            None => d,
+        });
+    }
+
+    fn fields(&mut self, front: &Node, t: &Template, meta: &mut Meta) {
+        let mut seen = vec![];
+        for (key, value) in front.entries() {
+            let name = key.scalar_text().unwrap_or_default();
+            seen.push(name.clone());
+            let spec = t.field(&name).cloned().or_else(|| common_field(&name));
+            let Some(spec) = spec else {
+                let known: Vec<&str> =
+                    t.fields.iter().map(|f| f.name.as_str()).chain(COMMON_FIELDS).collect();
+                let hint = match closest(&name, &known) {
+                    Some(s) => format!("did you mean `{s}`?"),
+                    None => format!("`{}` documents take: {}", t.name, known.join(", ")),
+                };
+                self.error("unknown-field", node_pos(key), format!("unknown field `{name}`"), Some(hint));
+                continue;
+            };
+            if self.value(&spec, value, &name) {
+                extract(&name, &spec, value, meta);
+            }
+        }
+        for spec in &t.fields {
+            if spec.required && spec.default.is_none() && !seen.contains(&spec.name) {
+                self.error(
+                    "missing-field",
+                    Pos::new(1, 1, 3),
+                    format!("missing required field `{}`", spec.name),
+                    Some(format!("add `{}: …` ({}) to the front matter", spec.name, describe(spec))),
+                );
+            }
+        }
+    }
+
+    /// Checks one value against its spec; true when it is valid.
+    fn value(&mut self, spec: &FieldSpec, node: &Node, name: &str) -> bool {
+        let pos = node_pos(node);
+        let wrong = |this: &mut Self, expected: String| {
+            this.error(
+                "wrong-type",
+                pos,
+                format!("field `{name}` should be {expected}, found {}", node.type_name()),
+                None,
+            );
+            false
+        };
+        if node.value == Value::Null {
+            if spec.required {
+                self.error("missing-field", pos, format!("required field `{name}` is empty"), None);
+                return false;
+            }
+            return true;
+        }
+        let text = node.scalar_text();
+        match spec.ty {
+            FieldType::String | FieldType::Text | FieldType::Id | FieldType::Ref => {
+                let Some(text) = text.filter(|_| !matches!(node.value, Value::Bool(_))) else {
+                    return wrong(self, "text".into());
+                };
+                if let Some(re) = &spec.pattern {
+                    if !re.is_match(&text) {
+                        self.error(
+                            "pattern-mismatch",
+                            pos,
+                            format!("`{text}` does not match the pattern of `{name}`"),
+                            Some(format!("expected a value matching `{}`", re.as_str())),
+                        );
+                        return false;
+                    }
+                }
+                true
+            }
+            FieldType::Int | FieldType::Number => {
+                let n = match node.value {
+                    Value::Int(i) => i as f64,
+                    Value::Float(f) if spec.ty == FieldType::Number => f,
+                    _ => {
+                        let what = if spec.ty == FieldType::Int { "an integer" } else { "a number" };
+                        return wrong(self, what.into());
+                    }
+                };
+                let (lo, hi) = (spec.min.unwrap_or(f64::MIN), spec.max.unwrap_or(f64::MAX));
+                if n < lo || n > hi {
+                    let range = match (spec.min, spec.max) {
+                        (Some(a), Some(b)) => format!("between {a} and {b}"),
+                        (Some(a), None) => format!("at least {a}"),
+                        (_, Some(b)) => format!("at most {b}"),
+                        _ => unreachable!(),
+                    };
+                    self.error("out-of-range", pos, format!("`{name}` is {n}, it must be {range}"), None);
+                    return false;
+                }
+                true
+            }
+            FieldType::Bool => match node.value {
+                Value::Bool(_) => true,
+                _ => wrong(self, "true or false".into()),
+            },
+            FieldType::Date => match node.as_str().map(|s| NaiveDate::parse_from_str(s, "%Y-%m-%d")) {
+                Some(Ok(_)) => true,
+                _ => {
+                    self.error(
+                        "bad-date",
+                        pos,
+                        format!("`{name}` is not a date"),
+                        Some("write a date as YYYY-MM-DD, e.g. 2026-11-03".into()),
+                    );
+                    false
+                }
+            },
+            FieldType::Datetime => match node.as_str().map(parse_datetime) {
+                Some(Some(_)) => true,
+                _ => {
+                    self.error(
+                        "bad-datetime",
+                        pos,
+                        format!("`{name}` is not an RFC 3339 date and time with an offset"),
+                        Some("write e.g. 2026-11-03T14:02:00Z or 2026-11-03T15:02:00+01:00".into()),
+                    );
+                    false
+                }
+            },
+            FieldType::Duration => match text.as_deref().and_then(parse_duration_days) {
+                Some(_) => true,
+                None => {
+                    self.error(
+                        "bad-duration",
+                        pos,
+                        format!("`{name}` is not a duration"),
+                        Some("write a number and a unit: 90d, 12w, 6m or 1y".into()),
+                    );
+                    false
+                }
+            },
+            FieldType::Enum | FieldType::Severity => {
+                let values: Vec<&str> = if spec.ty == FieldType::Severity {
+                    self.ctx.config.severities.iter().map(String::as_str).collect()
+                } else {
+                    spec.values.iter().map(String::as_str).collect()
+                };
+                let text = text.unwrap_or_default();
+                if values.contains(&text.as_str()) {
+                    return true;
+                }
+                let (code, what) = if spec.ty == FieldType::Severity {
+                    ("unknown-severity", "severity")
+                } else {
+                    ("invalid-value", "value")
+                };
+                let hint = match closest(&text, &values) {
+                    Some(s) => format!("did you mean `{s}`? ({})", values.join(", ")),
+                    None => format!("use one of: {}", values.join(", ")),
+                };
+                self.error(code, pos, format!("unknown {what} `{text}` for `{name}`"), Some(hint));
+                false
+            }
+            FieldType::Person => match text {
+                Some(t) if PERSON.is_match(&t) => true,
+                Some(t) => {
+                    self.error(
+                        "bad-person",
+                        pos,
+                        format!("`{t}` is not a handle"),
+                        Some("write a handle like @dana or dana".into()),
+                    );
+                    false
+                }
+                None => wrong(self, "a handle".into()),
+            },
+            FieldType::Url => match text {
+                Some(t) if t.starts_with("https://") || t.starts_with("http://") || t.starts_with("mailto:") => true,
+                _ => {
+                    self.error("bad-url", pos, format!("`{name}` is not an http(s) URL"), None);
+                    false
+                }
+            },
+            FieldType::List => {
+                let Value::Seq(items) = &node.value else {
+                    let example = text.map_or("[a, b]".to_string(), |t| format!("[{t}]"));
+                    self.error(
+                        "wrong-type",
+                        pos,
+                        format!("field `{name}` should be a list, found {}", node.type_name()),
+                        Some(format!("write a list: `{name}: {example}`")),
+                    );
+                    return false;
+                };
+                if let Some(min) = spec.min {
+                    if (items.len() as f64) < min {
+                        self.error(
+                            "too-few",
+                            pos,
+                            format!("`{name}` needs at least {min} item{}", if min == 1.0 { "" } else { "s" }),
+                            None,
+                        );
+                        return false;
+                    }
+                }
+                let mut ok = true;
+                if let Some(item_spec) = &spec.items {
+                    for item in items {
+                        ok &= self.value(item_spec, item, name);
+                    }
+                }
+                ok
+            }
+            FieldType::Map => {
+                if !matches!(node.value, Value::Map(_)) {
+                    return wrong(self, "a mapping".into());
+                }
+                let mut ok = true;
+                if !spec.keys.is_empty() {
+                    for (k, v) in node.entries() {
+                        let key = k.scalar_text().unwrap_or_default();
+                        match spec.keys.iter().find(|s| s.name == key) {
+                            Some(sub) => ok &= self.value(sub, v, &format!("{name}.{key}")),
+                            None => {
+                                let known: Vec<&str> = spec.keys.iter().map(|s| s.name.as_str()).collect();
+                                self.error(
+                                    "unknown-field",
+                                    node_pos(k),
+                                    format!("unknown field `{name}.{key}`"),
+                                    Some(format!("`{name}` takes: {}", known.join(", "))),
+                                );
+                                ok = false;
+                            }
+                        }
+                    }
+                }
+                ok
+            }
+        }
+    }
+
+    /// Incident milestones must be in order; `resolved_at` is required once resolved.
+    fn milestones(&mut self, doc: &Document, meta: &Meta) {
+        if doc.kind == "incident" && meta.status.as_deref() == Some("resolved") && meta.resolved().is_none() {
+            let at = doc.field("status").map_or(Pos::file_start(), node_pos);
+            if doc.field("resolved_at").is_none() {
+                self.error(
+                    "missing-field",
+                    at,
+                    "a resolved incident needs `resolved_at`".into(),
+                    Some("add `resolved_at:` with the time service was fully restored".into()),
+                );
+            }
+        }
+        let mut latest: Option<(usize, DateTime<FixedOffset>)> = None;
+        for (i, t) in meta.milestones.iter().enumerate() {
+            let Some(t) = t else { continue };
+            if let Some((j, prev)) = latest {
+                if *t < prev {
+                    let at = doc.field(MILESTONES[i]).map_or(Pos::file_start(), node_pos);
+                    self.error(
+                        "timestamp-order",
+                        at,
+                        format!("`{}` is before `{}`", MILESTONES[i], MILESTONES[j]),
+                        Some(format!("milestones go in this order: {}", MILESTONES.join(" <= "))),
+                    );
+                    continue;
+                }
+            }
+            latest = Some((i, *t));
+        }
+    }
+
+    fn sections(&mut self, doc: &Document, t: &Template) {
+        let sections = &doc.structure.sections;
+        let top = sections.iter().map(|s| s.level).min().unwrap_or(2).max(1);
+        for spec in t.sections.iter().filter(|s| !s.optional) {
+            let found = sections.iter().find(|s| s.level <= top.max(2) && spec.matches(&s.title));
+            let Some(section) = found else {
+                let at = doc.line_index.pos(&doc.text, doc.body_start, doc.body_start);
+                let aliases = if spec.aliases.is_empty() {
+                    String::new()
+                } else {
+                    format!(" (or {})", spec.aliases.join(", "))
+                };
+                self.error(
+                    "missing-section",
+                    Pos::new(at.line.saturating_sub(1).max(1), 1, 3),
+                    format!("missing required section `{}`{aliases}", spec.title),
+                    Some(format!("add a `## {}` heading with its content", spec.title)),
+                );
+                continue;
+            };
+            let content = crate::template::normalize(&doc.text[section.content.clone()]);
+            if content.is_empty() || content == spec.placeholder {
+                self.error(
+                    "empty-section",
+                    doc.pos(&section.heading),
+                    format!("section `{}` is empty", section.title),
+                    Some("write the section, or remove the template's placeholder comment only once it has content".into()),
+                );
+            }
+        }
+    }
+
+    fn action_items(&mut self, doc: &Document) {
+        let policy = &self.ctx.config.policies;
+        for item in &doc.structure.action_items {
+            let pos = doc.pos(&item.range);
+            if !item.done && item.owner.is_none() && policy.action_items_require_owner {
+                self.error(
+                    "action-item-owner",
+                    pos,
+                    "open action item has no owner".into(),
+                    Some("add the owner's handle, e.g. `@dana`".into()),
+                );
+            }
+            if !item.done && item.due.is_none() && policy.action_items_require_due {
+                self.error(
+                    "action-item-due",
+                    pos,
+                    "open action item has no due date".into(),
+                    Some("add `due:YYYY-MM-DD`".into()),
+                );
+            }
+            for token in [&item.due, &item.done_on].into_iter().flatten() {
+                if NaiveDate::parse_from_str(&token.raw, "%Y-%m-%d").is_err() {
+                    self.error(
+                        "bad-date",
+                        doc.pos(&token.range),
+                        format!("`{}` is not a date", token.raw),
+                        Some("write dates as YYYY-MM-DD".into()),
+                    );
+                }
+            }
+            if let Some(kind) = &item.kind {
+                if !ACTION_ITEM_TYPES.contains(&kind.raw.as_str()) {
+                    self.error(
+                        "action-item-type",
+                        doc.pos(&kind.range),
+                        format!("unknown action item type `{}`", kind.raw),
+                        Some(format!("use one of: {}", ACTION_ITEM_TYPES.join(", "))),
+                    );
+                }
+            }
+        }
+    }
+
+    fn runbook_review(&mut self, doc: &Document, meta: &Meta) {
+        if doc.kind != "runbook" {
+            return;
+        }
+        let Some(reviewed) = meta.last_reviewed else { return };
+        let every = meta
+            .review_every_days
+            .or_else(|| parse_duration_days(&self.ctx.config.policies.runbook_review_every))
+            .unwrap_or(180);
+        let due = reviewed + chrono::Duration::days(every);
+        if due < self.ctx.today {
+            let at = doc.field("last_reviewed").map_or(Pos::file_start(), node_pos);
+            self.diags.push(
+                Diagnostic::warning(
+                    "stale-runbook",
+                    &self.file,
+                    at,
+                    format!("runbook was last reviewed {reviewed}; its review was due {due}"),
+                )
+                .with_hint("review the runbook and update `last_reviewed`"),
+            );
+        }
+    }
+}
+
+/// Specs of the fields every kind accepts.
+fn common_field(name: &str) -> Option<FieldSpec> {
+    let base = |ty| FieldSpec {
+        name: name.to_string(),
+        ty,
+        required: false,
+        pattern: None,
+        values: vec![],
+        to: None,
+        min: None,
+        max: None,
+        default: None,
+        items: None,
+        keys: vec![],
+    };
+    match name {
+        "kind" | "template" => Some(base(FieldType::String)),
+        "tags" => Some(FieldSpec { items: Some(Box::new(base(FieldType::String))), ..base(FieldType::List) }),
+        "related" => Some(FieldSpec { items: Some(Box::new(base(FieldType::Ref))), ..base(FieldType::List) }),
+        _ => None,
+    }
+}
+
+fn describe(spec: &FieldSpec) -> String {
+    match (&spec.ty, &spec.items) {
+        (FieldType::List, Some(items)) => format!("a list of {}", items.ty.name()),
+        (FieldType::Enum, _) => format!("one of {}", spec.values.join(", ")),
+        (ty, _) => ty.name().to_string(),
+    }
+}
+
+/// Copies a valid value into the typed metadata.
+fn extract(name: &str, spec: &FieldSpec, node: &Node, meta: &mut Meta) {
+    let text = || node.scalar_text();
+    let list = || -> Vec<String> {
+        match &node.value {
+            Value::Seq(items) => items.iter().filter_map(Node::scalar_text).collect(),
+            _ => vec![],
+        }
+    };
+    let people = || list().iter().map(|p| person(p)).collect::<Vec<_>>();
+    // References go to `link`, whatever the field is called.
+    let target_kind = |s: &FieldSpec| s.to.clone();
+    match (spec.ty, &spec.items) {
+        (FieldType::Ref, _) => {
+            if let Some(t) = text() {
+                meta.refs.push(Reference { field: name.into(), target: t, to: target_kind(spec), pos: node_pos(node) });
+            }
+        }
+        (FieldType::List, Some(item)) if item.ty == FieldType::Ref => {
+            if let Value::Seq(items) = &node.value {
+                for n in items {
+                    if let Some(t) = n.scalar_text() {
+                        meta.refs.push(Reference { field: name.into(), target: t, to: target_kind(item), pos: node_pos(n) });
+                    }
+                }
+            }
+        }
+        _ => {}
+    }
+    match name {
+        "title" => meta.title = text(),
+        "name" => meta.name = text(),
+        "severity" => meta.severity = text(),
+        "status" => meta.status = text(),
+        "services" => meta.services = list(),
+        "incident" => meta.incident = text(),
+        "authors" => meta.authors = people(),
+        "reviewers" => meta.reviewers = people(),
+        "owners" => meta.owners = people(),
+        "commander" => meta.commander = text().map(|p| person(&p)),
+        "responders" => meta.responders = people(),
+        "runbooks" => meta.runbooks = list(),
+        "related" => meta.related = list(),
+        "tags" => meta.tags = list(),
+        "alerts" => meta.alerts = list(),
+        "visibility" => meta.visibility = text(),
+        "detection" => meta.detection = text(),
+        "tier" => meta.tier = text().and_then(|t| t.parse().ok()),
+        "published_at" => meta.published_at = node.as_str().and_then(parse_datetime),
+        "last_reviewed" => meta.last_reviewed = node.as_str().and_then(|s| NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()),
+        "review_every" => meta.review_every_days = text().as_deref().and_then(parse_duration_days),
+        "impact" => {
+            let int = |k: &str| match node.get(k).map(|n| &n.value) {
+                Some(Value::Int(i)) => Some(*i),
+                _ => None,
+            };
+            meta.users_affected = int("users_affected");
+            meta.customer_minutes = int("customer_minutes");
+        }
+        _ => {
+            if let Some(i) = MILESTONES.iter().position(|m| *m == name) {
+                meta.milestones[i] = node.as_str().and_then(parse_datetime);
+            }
+        }
+    }
+}
+
+static PERSON: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^@?[A-Za-z0-9][A-Za-z0-9_.-]*$").unwrap());
+
+/// RFC 3339 with an offset (a space instead of `T` is accepted).
+pub fn parse_datetime(s: &str) -> Option<DateTime<FixedOffset>> {
+    DateTime::parse_from_rfc3339(s.trim()).ok()
+}
+
+/// `90d`, `12w`, `6m`, `1y` in days.
+pub fn parse_duration_days(s: &str) -> Option<i64> {
+    let s = s.trim();
+    let unit = s.chars().last()?;
+    let n: i64 = s[..s.len() - unit.len_utf8()].trim().parse().ok()?;
+    let days = match unit {
+        'd' => n,
+        'w' => n * 7,
+        'm' => n * 30,
+        'y' => n * 365,
+        _ => return None,
+    };
+    (n > 0).then_some(days)
+}
+
+/// The closest candidate by edit distance, if it is close enough to be a typo.
+pub fn closest<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
+    let lower = word.to_lowercase();
+    candidates
+        .iter()
+        .map(|c| (edit_distance(&lower, &c.to_lowercase()), *c))
+        .filter(|(d, c)| *d <= (c.len() / 3).max(2) && *d < c.len())
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| c)
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut prev = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let cur = row[j + 1];
+            row[j + 1] = (prev + usize::from(ca != *cb)).min(row[j] + 1).min(cur + 1);
+            prev = cur;
+        }
+    }
+    row[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::parse::parse;
+
+    fn check(path: &str, text: &str) -> (Document, Vec<Diagnostic>) {
+        let config = Config::default();
+        let (templates, _) = Templates::load(&[]);
+        let ctx = Context { config: &config, templates: &templates, today: NaiveDate::from_ymd_opt(2026, 11, 26).unwrap() };
+        let (mut doc, mut diags) = parse(SourceFile { rel_path: path.into(), text: text.into() });
+        diags.extend(validate(&mut doc, &ctx));
+        (doc, diags)
+    }
+
+    fn codes(diags: &[Diagnostic]) -> Vec<(&str, usize)> {
+        let mut codes: Vec<_> = diags.iter().map(|d| (d.code, d.line)).collect();
+        codes.sort_by_key(|c| c.1);
+        codes
+    }
+
+    const INCIDENT: &str = "---\nid: INC-2026-001\ntitle: Checkout down\nseverity: SEV2\nstatus: resolved\nservices: [checkout]\nstarted_at: 2026-11-03T14:00:00Z\nresolved_at: 2026-11-03T15:00:00Z\n---\n## Summary\nIt broke.\n";
+
+    #[test]
+    fn a_valid_incident_passes_and_fills_meta() {
+        let (doc, diags) = check("content/incidents/a.md", INCIDENT);
+        assert!(diags.is_empty(), "{diags:?}");
+        assert_eq!(doc.meta.severity.as_deref(), Some("SEV2"));
+        assert_eq!(doc.meta.services, vec!["checkout"]);
+        assert!(doc.meta.resolved().is_some());
+        assert_eq!(doc.meta.refs[0].to.as_deref(), Some("service"));
+    }
+
+    #[test]
+    fn field_rules_each_point_at_their_line() {
+        let text = INCIDENT
+            .replace("severity: SEV2", "severity: SEV9")
+            .replace("started_at: 2026-11-03T14:00:00Z", "started_at: 2026-11-03 14:00")
+            .replace("title: Checkout down\n", "titel: Checkout down\nimpact:\n  users_affected: many\n  minutes: 3\n");
+        let (_, diags) = check("content/incidents/a.md", &text);
+        assert_eq!(
+            codes(&diags),
+            [("missing-field", 1), ("unknown-field", 3), ("wrong-type", 5), ("unknown-field", 6), ("unknown-severity", 7), ("bad-datetime", 10)]
+        );
+        let typo = diags.iter().find(|d| d.line == 3).unwrap();
+        assert_eq!(typo.hint.as_deref(), Some("did you mean `title`?"));
+        assert_eq!(diags.iter().find(|d| d.code == "wrong-type").unwrap().column, 19);
+    }
+
+    #[test]
+    fn pattern_and_list_types() {
+        let text = INCIDENT.replace("id: INC-2026-001", "id: INCIDENT-1").replace("services: [checkout]", "services: checkout");
+        let (_, diags) = check("content/incidents/a.md", &text);
+        assert_eq!(codes(&diags), [("pattern-mismatch", 2), ("wrong-type", 6)]);
+        assert_eq!(diags[1].hint.as_deref(), Some("write a list: `services: [checkout]`"));
+    }
+
+    #[test]
+    fn milestones_out_of_order_and_resolved_without_time() {
+        let text = INCIDENT.replace("resolved_at: 2026-11-03T15:00:00Z", "detected_at: 2026-11-03T13:00:00Z");
+        let (_, diags) = check("content/incidents/a.md", &text);
+        assert_eq!(codes(&diags), [("missing-field", 5), ("timestamp-order", 8)]);
+    }
+
+    #[test]
+    fn offsets_compare_as_instants() {
+        let text = INCIDENT.replace("resolved_at: 2026-11-03T15:00:00Z", "resolved_at: 2026-11-03T15:30:00+01:00");
+        assert!(check("content/incidents/a.md", &text).1.is_empty());
+    }
+
+    const PM: &str = "---\nid: PM-2026-001\ntitle: T\nauthors: [dana]\n---\n## Summary\nS\n## Impact\nI\n## Timeline\n- 14:00 start\n## Root Cause\nR\n## Action Items\n<!-- - [ ] What to do @owner due:YYYY-MM-DD type:prevent|detect|mitigate|process ticket:KEY -->\n## Lessons Learned\nL\n";
+
+    #[test]
+    fn sections_required_aliases_and_placeholders() {
+        let (_, diags) = check("content/postmortems/a.md", PM);
+        assert_eq!(codes(&diags), [("empty-section", 14)]);
+        let (_, diags) = check("content/postmortems/a.md", &PM.replace("## Impact\nI\n", ""));
+        assert_eq!(codes(&diags)[0], ("missing-section", 5));
+    }
+
+    #[test]
+    fn action_item_rules() {
+        let text = PM.replace(
+            "<!-- - [ ] What to do @owner due:YYYY-MM-DD type:prevent|detect|mitigate|process ticket:KEY -->",
+            "- [ ] no owner due:2026-12-01\n- [ ] @dana no due\n- [x] done without anything\n- [ ] bad @li due:2026-13-01 type:fix",
+        );
+        let (_, diags) = check("content/postmortems/a.md", &text);
+        assert_eq!(
+            codes(&diags),
+            [("action-item-owner", 15), ("action-item-due", 16), ("bad-date", 18), ("action-item-type", 18)]
+        );
+    }
+
+    #[test]
+    fn stale_runbooks_warn() {
+        let text = "---\nid: RB-x\ntitle: X\nlast_reviewed: 2026-01-01\nreview_every: 90d\n---\n## Overview\na\n## Diagnosis\nb\n## Mitigation\nc\n## Escalation\nd\n";
+        let (_, diags) = check("content/runbooks/x.md", text);
+        assert_eq!(codes(&diags), [("stale-runbook", 4)]);
+        assert_eq!(diags[0].severity, crate::diagnostic::Severity::Warning);
+        let fresh = text.replace("2026-01-01", "2026-10-01");
+        assert!(check("content/runbooks/x.md", &fresh).1.is_empty());
+    }
+
+    #[test]
+    fn unknown_kind_is_reported() {
+        let (_, diags) = check("content/misc/a.md", "---\ntitle: x\n---\n");
+        assert_eq!(codes(&diags), [("unknown-kind", 1)]);
+    }
+
+    #[test]
+    fn durations_and_typos() {
+        assert_eq!(parse_duration_days("90d"), Some(90));
+        assert_eq!(parse_duration_days("2w"), Some(14));
+        assert_eq!(parse_duration_days("x"), None);
+        assert_eq!(closest("sevrity", &["severity", "status"]), Some("severity"));
+        assert_eq!(closest("zzz", &["severity"]), None);
+    }
+}

@@ -1,0 +1,350 @@
+//! A YAML tree where every node knows its line and column.
+//!
+//! Front matter is parsed with yaml-rust2's event parser instead of serde_yaml:
+//! serde_yaml only positions syntax errors, while validation needs the line of
+//! every field, nested ones included. Building the tree ourselves also lets us
+//! bound alias expansion, reject duplicate keys with the second key's position,
+//! and cap nesting depth (see ARCHITECTURE.md).
+
+use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser};
+use yaml_rust2::scanner::{Marker, TScalarStyle};
+
+/// Alias expansion budget, in nodes: a front matter block is small, so a
+/// document that needs more than this is hostile ("billion laughs").
+const MAX_NODES: usize = 10_000;
+/// Deeper nesting than this is never a real front matter and could exhaust the stack.
+const MAX_DEPTH: usize = 64;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Node {
+    pub value: Value,
+    /// 1-based line and column in the file the YAML came from.
+    pub line: usize,
+    pub column: usize,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    Null,
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    Str(String),
+    Seq(Vec<Node>),
+    /// Keys keep their order and positions; duplicate keys are reported at parse time.
+    Map(Vec<(Node, Node)>),
+}
+
+impl Node {
+    pub fn as_str(&self) -> Option<&str> {
+        match &self.value {
+            Value::Str(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// A scalar as text, whatever YAML resolved it to (`tier: 1` and `tier: "1"`).
+    pub fn scalar_text(&self) -> Option<String> {
+        match &self.value {
+            Value::Str(s) => Some(s.clone()),
+            Value::Int(i) => Some(i.to_string()),
+            Value::Float(f) => Some(f.to_string()),
+            Value::Bool(b) => Some(b.to_string()),
+            _ => None,
+        }
+    }
+
+    pub fn get(&self, key: &str) -> Option<&Node> {
+        match &self.value {
+            Value::Map(entries) => entries.iter().find(|(k, _)| k.as_str() == Some(key)).map(|(_, v)| v),
+            _ => None,
+        }
+    }
+
+    pub fn entries(&self) -> &[(Node, Node)] {
+        match &self.value {
+            Value::Map(entries) => entries,
+            _ => &[],
+        }
+    }
+
+    pub fn type_name(&self) -> &'static str {
+        match self.value {
+            Value::Null => "null",
+            Value::Bool(_) => "a boolean",
+            Value::Int(_) => "an integer",
+            Value::Float(_) => "a number",
+            Value::Str(_) => "a string",
+            Value::Seq(_) => "a list",
+            Value::Map(_) => "a mapping",
+        }
+    }
+
+    fn size(&self) -> usize {
+        match &self.value {
+            Value::Seq(items) => 1 + items.iter().map(Node::size).sum::<usize>(),
+            Value::Map(entries) => 1 + entries.iter().map(|(k, v)| k.size() + v.size()).sum::<usize>(),
+            _ => 1,
+        }
+    }
+
+    /// The node as JSON, for templates and exports.
+    pub fn to_json(&self) -> serde_json::Value {
+        use serde_json::Value as J;
+        match &self.value {
+            Value::Null => J::Null,
+            Value::Bool(b) => J::Bool(*b),
+            Value::Int(i) => J::from(*i),
+            Value::Float(f) => serde_json::Number::from_f64(*f).map_or(J::Null, J::Number),
+            Value::Str(s) => J::String(s.clone()),
+            Value::Seq(items) => J::Array(items.iter().map(Node::to_json).collect()),
+            Value::Map(entries) => J::Object(
+                entries.iter().map(|(k, v)| (k.scalar_text().unwrap_or_default(), v.to_json())).collect(),
+            ),
+        }
+    }
+}
+
+/// A problem found while reading YAML, positioned in the file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct YamlProblem {
+    pub code: &'static str,
+    pub message: String,
+    pub line: usize,
+    pub column: usize,
+}
+
+/// Parses one YAML document. `first_line` is the file line the YAML text starts on.
+/// Returns the root (None when the text is empty or unusable) and every problem found.
+pub fn parse(text: &str, first_line: usize) -> (Option<Node>, Vec<YamlProblem>) {
+    let mut builder = Builder { first_line, ..Default::default() };
+    let mut parser = Parser::new_from_str(text);
+    if let Err(e) = parser.load(&mut builder, false) {
+        let m = e.marker();
+        builder.problems.push(YamlProblem {
+            code: "yaml-syntax",
+            message: format!("malformed YAML: {}", e.info()),
+            line: m.line() + first_line - 1,
+            column: m.col() + 1,
+        });
+        return (None, builder.problems);
+    }
+    if builder.aborted {
+        return (None, builder.problems);
+    }
+    (builder.root, builder.problems)
+}
+
+#[derive(Default)]
+struct Builder {
+    first_line: usize,
+    stack: Vec<Open>,
+    anchors: Vec<(usize, Node)>,
+    root: Option<Node>,
+    nodes: usize,
+    problems: Vec<YamlProblem>,
+    /// Set when the input is hostile; later events are ignored.
+    aborted: bool,
+}
+
+struct Open {
+    node: Node,
+    anchor: usize,
+    /// For mappings: a key waiting for its value.
+    pending_key: Option<Node>,
+}
+
+impl Builder {
+    fn abort(&mut self, code: &'static str, message: String, line: usize, column: usize) {
+        if !self.aborted {
+            self.problems.push(YamlProblem { code, message, line, column });
+            self.aborted = true;
+        }
+    }
+
+    fn insert(&mut self, node: Node, anchor: usize) {
+        if anchor > 0 {
+            self.anchors.push((anchor, node.clone()));
+        }
+        let Some(parent) = self.stack.last_mut() else {
+            self.root = Some(node);
+            return;
+        };
+        match &mut parent.node.value {
+            Value::Seq(items) => items.push(node),
+            Value::Map(entries) => match parent.pending_key.take() {
+                None => parent.pending_key = Some(node),
+                Some(key) => {
+                    let key_text = key.scalar_text();
+                    if key_text.is_some() && entries.iter().any(|(k, _)| k.scalar_text() == key_text) {
+                        self.problems.push(YamlProblem {
+                            code: "duplicate-key",
+                            message: format!("duplicate key `{}`", key_text.unwrap_or_default()),
+                            line: key.line,
+                            column: key.column,
+                        });
+                    } else {
+                        entries.push((key, node));
+                    }
+                }
+            },
+            _ => unreachable!("only collections are pushed on the stack"),
+        }
+    }
+}
+
+impl MarkedEventReceiver for Builder {
+    fn on_event(&mut self, ev: Event, mark: Marker) {
+        if self.aborted {
+            return;
+        }
+        let line = mark.line() + self.first_line - 1;
+        let column = mark.col() + 1;
+        self.nodes += 1;
+        if self.nodes > MAX_NODES {
+            self.abort("yaml-too-large", format!("front matter has more than {MAX_NODES} values"), line, column);
+            return;
+        }
+        match ev {
+            Event::Scalar(text, style, anchor, tag) => {
+                let value = if style == TScalarStyle::Plain && tag.is_none() {
+                    resolve_plain(text)
+                } else {
+                    Value::Str(text)
+                };
+                self.insert(Node { value, line, column }, anchor);
+            }
+            Event::SequenceStart(anchor, _) | Event::MappingStart(anchor, _) => {
+                if self.stack.len() >= MAX_DEPTH {
+                    self.abort("yaml-too-deep", format!("front matter nests deeper than {MAX_DEPTH} levels"), line, column);
+                    return;
+                }
+                let value = if matches!(ev, Event::SequenceStart(..)) { Value::Seq(vec![]) } else { Value::Map(vec![]) };
+                self.stack.push(Open { node: Node { value, line, column }, anchor, pending_key: None });
+            }
+            Event::SequenceEnd | Event::MappingEnd => {
+                if let Some(open) = self.stack.pop() {
+                    self.insert(open.node, open.anchor);
+                }
+            }
+            Event::Alias(id) => {
+                let Some(target) = self.anchors.iter().rev().find(|(a, _)| *a == id).map(|(_, n)| n.clone()) else {
+                    self.abort("yaml-syntax", "alias to an unknown anchor".into(), line, column);
+                    return;
+                };
+                self.nodes += target.size();
+                if self.nodes > MAX_NODES {
+                    self.abort(
+                        "yaml-alias-bomb",
+                        format!("YAML aliases expand to more than {MAX_NODES} values"),
+                        line,
+                        column,
+                    );
+                    return;
+                }
+                self.insert(Node { value: target.value, line, column }, 0);
+            }
+            Event::StreamStart | Event::StreamEnd | Event::DocumentStart | Event::DocumentEnd | Event::Nothing => {}
+        }
+    }
+}
+
+/// YAML 1.2 core schema resolution of a plain scalar. Dates stay strings:
+/// the template's field type decides how to read them.
+fn resolve_plain(text: String) -> Value {
+    match text.as_str() {
+        "" | "~" | "null" | "Null" | "NULL" => return Value::Null,
+        "true" | "True" | "TRUE" => return Value::Bool(true),
+        "false" | "False" | "FALSE" => return Value::Bool(false),
+        ".inf" | "+.inf" | ".Inf" | "+.Inf" => return Value::Float(f64::INFINITY),
+        "-.inf" | "-.Inf" => return Value::Float(f64::NEG_INFINITY),
+        ".nan" | ".NaN" => return Value::Float(f64::NAN),
+        _ => {}
+    }
+    let digits = text.strip_prefix(['-', '+']).unwrap_or(&text);
+    if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
+        if let Ok(i) = text.parse::<i64>() {
+            return Value::Int(i);
+        }
+    }
+    let looks_numeric = digits.bytes().next().is_some_and(|b| b.is_ascii_digit() || b == b'.')
+        && digits.bytes().all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'e' | b'E' | b'-' | b'+'));
+    if looks_numeric {
+        if let Ok(f) = text.parse::<f64>() {
+            return Value::Float(f);
+        }
+    }
+    Value::Str(text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nested_fields_know_their_lines() {
+        let (root, problems) = parse("title: x\nimpact:\n  users_affected: 12\n  customer_minutes: lots\n", 2);
+        assert!(problems.is_empty(), "{problems:?}");
+        let root = root.unwrap();
+        let minutes = root.get("impact").unwrap().get("customer_minutes").unwrap();
+        assert_eq!((minutes.line, minutes.column), (5, 21));
+        assert_eq!(minutes.value, Value::Str("lots".into()));
+        assert_eq!(root.get("impact").unwrap().get("users_affected").unwrap().value, Value::Int(12));
+    }
+
+    #[test]
+    fn scalars_resolve_like_yaml_core_schema() {
+        let (root, _) = parse("a: 1\nb: 1.5\nc: true\nd: ~\ne: '1'\nf: 2026-01-02\ng: SEV1\n", 1);
+        let root = root.unwrap();
+        assert_eq!(root.get("a").unwrap().value, Value::Int(1));
+        assert_eq!(root.get("b").unwrap().value, Value::Float(1.5));
+        assert_eq!(root.get("c").unwrap().value, Value::Bool(true));
+        assert_eq!(root.get("d").unwrap().value, Value::Null);
+        assert_eq!(root.get("e").unwrap().value, Value::Str("1".into()));
+        assert_eq!(root.get("f").unwrap().value, Value::Str("2026-01-02".into()));
+        assert_eq!(root.get("g").unwrap().value, Value::Str("SEV1".into()));
+    }
+
+    #[test]
+    fn duplicate_keys_are_reported_at_the_second_key() {
+        let (_, problems) = parse("title: a\nid: X\ntitle: b\n", 2);
+        assert_eq!(problems.len(), 1);
+        assert_eq!(problems[0].code, "duplicate-key");
+        assert_eq!((problems[0].line, problems[0].column), (4, 1));
+    }
+
+    #[test]
+    fn syntax_errors_have_positions() {
+        let (root, problems) = parse("title: a\nservices: [a, b\n", 2);
+        assert!(root.is_none());
+        assert_eq!(problems[0].code, "yaml-syntax");
+        assert!(problems[0].line >= 3, "{problems:?}");
+    }
+
+    #[test]
+    fn alias_bombs_are_refused() {
+        let mut text = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+        for i in 1..9 {
+            let prev = format!("*a{}", i - 1);
+            text.push_str(&format!("a{i}: &a{i} [{}]\n", vec![prev.as_str(); 10].join(", ")));
+        }
+        let (root, problems) = parse(&text, 1);
+        assert!(root.is_none());
+        assert_eq!(problems[0].code, "yaml-alias-bomb");
+    }
+
+    #[test]
+    fn small_aliases_are_fine() {
+        let (root, problems) = parse("base: &b [a, b]\ncopy: *b\n", 1);
+        assert!(problems.is_empty());
+        assert_eq!(root.unwrap().get("copy").unwrap().to_json(), serde_json::json!(["a", "b"]));
+    }
+
+    #[test]
+    fn deep_nesting_is_refused() {
+        let text = format!("a: {}{}", "[".repeat(200), "]".repeat(200));
+        let (root, problems) = parse(&text, 1);
+        assert!(root.is_none());
+        assert_eq!(problems[0].code, "yaml-too-deep");
+    }
+}
