@@ -396,11 +396,11 @@ fn timeline_entry(text: &str, range: Range<usize>, event: Option<&Range<usize>>)
     let caps = TIME.captures(first_line);
     let time = caps.as_ref().and_then(|c| {
         let time = c.name("time")?.as_str();
-        let time = chrono::NaiveTime::parse_from_str(time, "%H:%M:%S")
-            .or_else(|_| chrono::NaiveTime::parse_from_str(time, "%H:%M"))
-            .ok()?;
+        let mut hms = time.split(':').map(|n| n.parse::<u32>().ok());
+        let (h, m, s) = (hms.next()??, hms.next()??, hms.next().flatten().unwrap_or(0));
+        let time = chrono::NaiveTime::from_hms_opt(h, m, s)?;
         let date = match c.name("date") {
-            Some(d) => Some(chrono::NaiveDate::parse_from_str(d.as_str(), "%Y-%m-%d").ok()?),
+            Some(d) => Some(d.as_str().parse::<chrono::NaiveDate>().ok()?),
             None => None,
         };
         let offset = c.name("zone").map(|z| parse_offset(z.as_str()));

@@ -163,6 +163,13 @@ impl Templates {
 
 /// Strips HTML comments and whitespace, so placeholder-only text compares equal.
 pub fn normalize(markdown: &str) -> String {
+    strip_comments(markdown).split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+fn strip_comments(markdown: &str) -> std::borrow::Cow<'_, str> {
+    if !markdown.contains("<!--") {
+        return markdown.into();
+    }
     let mut out = String::new();
     let mut rest = markdown;
     while let Some(start) = rest.find("<!--") {
@@ -170,7 +177,13 @@ pub fn normalize(markdown: &str) -> String {
         rest = rest[start..].find("-->").map_or("", |end| &rest[start + end + 3..]);
     }
     out.push_str(rest);
-    out.split_whitespace().collect::<Vec<_>>().join(" ")
+    out.into()
+}
+
+/// True when a section's Markdown holds nothing but the template's placeholder
+/// (already normalized) or comments. Stops at the first difference: sections are long.
+pub fn is_placeholder(markdown: &str, placeholder: &str) -> bool {
+    strip_comments(markdown).split_whitespace().eq(placeholder.split_whitespace())
 }
 
 impl Template {

@@ -176,8 +176,8 @@ impl Validator<'_> {
                 Value::Bool(_) => true,
                 _ => wrong(self, "true or false".into()),
             },
-            FieldType::Date => match node.as_str().map(|s| NaiveDate::parse_from_str(s, "%Y-%m-%d")) {
-                Some(Ok(_)) => true,
+            FieldType::Date => match node.as_str().map(parse_date) {
+                Some(Some(_)) => true,
                 _ => {
                     self.error(
                         "bad-date",
@@ -364,8 +364,7 @@ impl Validator<'_> {
                 );
                 continue;
             };
-            let content = crate::template::normalize(&doc.text[section.content.clone()]);
-            if content.is_empty() || content == spec.placeholder {
+            if crate::template::is_placeholder(&doc.text[section.content.clone()], &spec.placeholder) {
                 self.error(
                     "empty-section",
                     doc.pos(&section.heading),
@@ -397,7 +396,7 @@ impl Validator<'_> {
                 );
             }
             for token in [&item.due, &item.done_on].into_iter().flatten() {
-                if NaiveDate::parse_from_str(&token.raw, "%Y-%m-%d").is_err() {
+                if parse_date(&token.raw).is_none() {
                     self.error(
                         "bad-date",
                         doc.pos(&token.range),
@@ -524,7 +523,7 @@ fn extract(name: &str, spec: &FieldSpec, node: &Node, meta: &mut Meta) {
         "detection" => meta.detection = text(),
         "tier" => meta.tier = text().and_then(|t| t.parse().ok()),
         "published_at" => meta.published_at = node.as_str().and_then(parse_datetime),
-        "last_reviewed" => meta.last_reviewed = node.as_str().and_then(|s| NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()),
+        "last_reviewed" => meta.last_reviewed = node.as_str().and_then(parse_date),
         "review_every" => meta.review_every_days = text().as_deref().and_then(parse_duration_days),
         "impact" => {
             let int = |k: &str| match node.get(k).map(|n| &n.value) {
@@ -547,6 +546,11 @@ static PERSON: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^@?[A-Za-z0-9][A-
 /// RFC 3339 with an offset (a space instead of `T` is accepted).
 pub fn parse_datetime(s: &str) -> Option<DateTime<FixedOffset>> {
     DateTime::parse_from_rfc3339(s.trim()).ok()
+}
+
+/// A calendar date, YYYY-MM-DD.
+pub fn parse_date(s: &str) -> Option<NaiveDate> {
+    s.trim().parse().ok()
 }
 
 /// `90d`, `12w`, `6m`, `1y` in days.
