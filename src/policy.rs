@@ -15,7 +15,8 @@ pub fn incident_meta<'a>(docs: &'a [Document], graph: &LinkGraph, doc: &'a Docum
         return Some(&doc.meta);
     }
     let i = graph.get(doc.meta.incident.as_deref()?)?;
-    Some(&docs[i].meta)
+    // An incident whose `started_at` is missing or invalid governs nothing.
+    docs[i].meta.started().is_some().then_some(&docs[i].meta)
 }
 
 /// Resolves timeline entries to instants. A bare time takes the date of the
@@ -115,7 +116,11 @@ pub fn check_postmortems(docs: &[Document], graph: &LinkGraph, config: &Config, 
         if !policy.postmortem_required_for.contains(sev) {
             continue;
         }
-        let due = resolved.date_naive() + Duration::days(policy.postmortem_due_days);
+        // A due date past chrono's range (a huge `postmortem_due_days`) is never reached.
+        let Some(due) = Duration::try_days(policy.postmortem_due_days).and_then(|d| resolved.date_naive().checked_add_signed(d))
+        else {
+            continue;
+        };
         if today > due {
             let at = doc.field("resolved_at").map_or(Pos::file_start(), |n| Pos::new(n.line, n.column, 1));
             diags.push(
@@ -157,6 +162,47 @@ mod tests {
         let start = DateTime::parse_from_rfc3339("2026-03-14T14:00:00Z").unwrap();
         let r = resolve_timeline(&[t(14, 5), t(14, 2)], start);
         assert!(r[1].unwrap() < r[0].unwrap());
+    }
+
+    fn checked(files: &[(&str, &str)], config: &Config) -> (Vec<Document>, LinkGraph) {
+        let (templates, _) = crate::template::Templates::load(&[]);
+        let today = NaiveDate::from_ymd_opt(2026, 11, 26).unwrap();
+        let ctx = crate::validate::Context { config, templates: &templates, today };
+        let docs: Vec<Document> = files
+            .iter()
+            .map(|(path, text)| {
+                let file = crate::model::SourceFile { rel_path: path.to_string(), text: text.to_string() };
+                let (mut doc, _) = crate::parse::parse(file);
+                crate::validate::validate(&mut doc, &ctx);
+                doc
+            })
+            .collect();
+        let (graph, _) = crate::link::link(&docs);
+        (docs, graph)
+    }
+
+    #[test]
+    fn timeline_of_an_incident_without_start_is_not_a_panic() {
+        let incident = "---\nid: INC-2026-001\ntitle: x\nseverity: SEV3\nstatus: investigating\nservices: [a]\n---\n";
+        let pm = "---\nid: PM-2026-001\ntitle: y\nincident: INC-2026-001\nauthors: [dana]\n---\n## Timeline\n- 14:00 start\n";
+        let (docs, graph) =
+            checked(&[("content/incidents/i.md", incident), ("content/postmortems/p.md", pm)], &Config::default());
+        let diags = check_timelines(&docs, &graph);
+        let codes: Vec<_> = diags.iter().map(|d| (d.code, d.file.as_str(), d.line)).collect();
+        assert_eq!(codes, [("timeline-no-date", "content/postmortems/p.md", 8)]);
+    }
+
+    #[test]
+    fn postmortem_due_past_the_calendar_is_not_a_panic() {
+        let incident = "---\nid: INC-2026-001\ntitle: x\nseverity: SEV1\nstatus: resolved\nservices: [a]\nstarted_at: 2026-01-01T00:00:00Z\nresolved_at: 2026-01-01T01:00:00Z\n---\n";
+        let mut config = Config::default();
+        let today = NaiveDate::from_ymd_opt(2026, 11, 26).unwrap();
+        let (docs, graph) = checked(&[("content/incidents/i.md", incident)], &config);
+        assert_eq!(check_postmortems(&docs, &graph, &config, today)[0].code, "postmortem-overdue");
+        for days in [i64::MAX, 99_999_999] {
+            config.policies.postmortem_due_days = days;
+            assert!(check_postmortems(&docs, &graph, &config, today).is_empty(), "{days}");
+        }
     }
 
     #[test]
