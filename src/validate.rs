@@ -427,7 +427,10 @@ impl Validator<'_> {
             .review_every_days
             .or_else(|| parse_duration_days(&self.ctx.config.policies.runbook_review_every))
             .unwrap_or(180);
-        let due = reviewed + chrono::Duration::days(every);
+        // A due date past chrono's range (`review_every: 99999999d`) is never reached.
+        let Some(due) = chrono::Duration::try_days(every).and_then(|d| reviewed.checked_add_signed(d)) else {
+            return;
+        };
         if due < self.ctx.today {
             let at = doc.field("last_reviewed").map_or(Pos::file_start(), node_pos);
             self.diags.push(
@@ -560,9 +563,9 @@ pub fn parse_duration_days(s: &str) -> Option<i64> {
     let n: i64 = s[..s.len() - unit.len_utf8()].trim().parse().ok()?;
     let days = match unit {
         'd' => n,
-        'w' => n * 7,
-        'm' => n * 30,
-        'y' => n * 365,
+        'w' => n.checked_mul(7)?,
+        'm' => n.checked_mul(30)?,
+        'y' => n.checked_mul(365)?,
         _ => return None,
     };
     (n > 0).then_some(days)
@@ -697,6 +700,12 @@ mod tests {
     }
 
     #[test]
+    fn review_due_past_the_calendar_is_not_a_panic() {
+        let text = "---\nid: RB-x\ntitle: X\nlast_reviewed: 2026-01-01\nreview_every: 99999999d\n---\n## Overview\na\n## Diagnosis\nb\n## Mitigation\nc\n## Escalation\nd\n";
+        assert!(check("content/runbooks/x.md", text).1.is_empty());
+    }
+
+    #[test]
     fn unknown_kind_is_reported() {
         let (_, diags) = check("content/misc/a.md", "---\ntitle: x\n---\n");
         assert_eq!(codes(&diags), [("unknown-kind", 1)]);
@@ -707,6 +716,7 @@ mod tests {
         assert_eq!(parse_duration_days("90d"), Some(90));
         assert_eq!(parse_duration_days("2w"), Some(14));
         assert_eq!(parse_duration_days("x"), None);
+        assert_eq!(parse_duration_days("99999999999999999y"), None, "overflow is not a duration");
         assert_eq!(closest("sevrity", &["severity", "status"]), Some("severity"));
         assert_eq!(closest("zzz", &["severity"]), None);
     }
