@@ -12,11 +12,16 @@ use crate::yaml::{Node, Value};
 use regex::Regex;
 use std::collections::BTreeMap;
 
-pub const BUILTIN: [(&str, &str); 4] = [
+/// Built-in templates by name: one per kind (named after it), then real-world
+/// postmortem shapes a document picks with `template: NAME`.
+pub const BUILTIN: [(&str, &str); 7] = [
     ("incident", include_str!("builtin/templates/incident.md")),
     ("postmortem", include_str!("builtin/templates/postmortem.md")),
     ("runbook", include_str!("builtin/templates/runbook.md")),
     ("service", include_str!("builtin/templates/service.md")),
+    ("google-sre", include_str!("builtin/templates/google-sre.md")),
+    ("pagerduty", include_str!("builtin/templates/pagerduty.md")),
+    ("atlassian", include_str!("builtin/templates/atlassian.md")),
 ];
 
 /// Fields every kind accepts whatever its template says.
@@ -395,6 +400,77 @@ mod tests {
         assert_eq!(pm.sections.len(), 1);
         assert_eq!(pm.sections[0].placeholder, "TODO: describe it.");
         assert_eq!(pm.field("owner").unwrap().ty, FieldType::Person);
+    }
+
+    fn validate_text(text: &str) -> Vec<Diagnostic> {
+        let config = crate::config::Config::default();
+        let (templates, _) = Templates::load(&[]);
+        let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 26).unwrap();
+        let ctx = crate::validate::Context { config: &config, templates: &templates, today };
+        let file = SourceFile { rel_path: "content/postmortems/pm.md".into(), text: text.into() };
+        let (mut doc, mut diags) = parse::parse(file);
+        diags.extend(crate::validate::validate(&mut doc, &ctx));
+        diags
+    }
+
+    /// A document written for `name` with every required section filled, under
+    /// each section's title (or its first alias).
+    fn complete(name: &str, t: &Template, skip: Option<&str>, use_alias: bool) -> String {
+        let mut text = format!("---\nid: PM-2026-001\ntitle: T\nauthors: [dana]\ntemplate: {name}\n---\n");
+        for s in t.sections.iter().filter(|s| !s.optional && Some(s.title.as_str()) != skip) {
+            let title = if use_alias { s.aliases.first().unwrap_or(&s.title) } else { &s.title };
+            let body = match s.title.as_str() {
+                "Action Items" => "- [ ] Add an alert @dana due:2026-12-01 type:detect",
+                "Timeline" => "- 14:00 - Deploy starts",
+                _ => "Written.",
+            };
+            text.push_str(&format!("## {title}\n{body}\n\n"));
+        }
+        text
+    }
+
+    #[test]
+    fn real_world_postmortem_templates_are_enforced() {
+        let (templates, diags) = Templates::load(&[]);
+        assert!(diags.is_empty(), "{diags:?}");
+        let expected: [(&str, &[&str]); 3] = [
+            (
+                "google-sre",
+                &["Summary", "Impact", "Root Causes", "Trigger", "Resolution", "Detection", "Action Items", "Lessons Learned", "Timeline", "Supporting Information"],
+            ),
+            (
+                "pagerduty",
+                &["Overview", "What Happened", "Contributing Factors", "Resolution", "Impact", "Responders", "Timeline", "How'd We Do?", "Action Items", "Messaging"],
+            ),
+            (
+                "atlassian",
+                &["Incident Summary", "Leadup", "Fault", "Impact", "Detection", "Response", "Recovery", "Timeline", "Five Whys", "Root Cause", "Backlog Check", "Recurrence", "Lessons Learned", "Action Items"],
+            ),
+        ];
+        for (name, titles) in expected {
+            let t = &templates.by_name[name];
+            assert_eq!(t.kind, "postmortem");
+            assert_eq!(t.sections.iter().map(|s| s.title.as_str()).collect::<Vec<_>>(), titles, "{name}");
+            assert!(t.field("authors").is_some() && t.field("incident").is_some(), "{name}");
+            let full = complete(name, t, None, false);
+            assert!(validate_text(&full).is_empty(), "{name}: {:?}", validate_text(&full));
+            let aliased = complete(name, t, None, true);
+            assert!(validate_text(&aliased).is_empty(), "{name} with aliases: {:?}", validate_text(&aliased));
+            for s in t.sections.iter().filter(|s| !s.optional) {
+                let diags = validate_text(&complete(name, t, Some(&s.title), false));
+                let codes: Vec<&str> = diags.iter().map(|d| d.code).collect();
+                assert_eq!(codes, ["missing-section"], "{name} without {}", s.title);
+                assert!(diags[0].message.contains(&format!("`{}`", s.title)), "{}", diags[0].message);
+            }
+            // The skeleton as `hindsight new` copies it is not a finished document.
+            let unfilled = format!("---\nid: PM-2026-001\ntitle: T\nauthors: [dana]\ntemplate: {name}\n---\n{}", t.skeleton);
+            let empty = validate_text(&unfilled).iter().filter(|d| d.code == "empty-section").count();
+            assert_eq!(empty, t.sections.iter().filter(|s| !s.optional).count(), "{name}");
+        }
+        // The default postmortem does not know the real-world templates' sections.
+        let pagerduty = complete("pagerduty", &templates.by_name["pagerduty"], None, false);
+        let as_default = pagerduty.replace("template: pagerduty\n", "");
+        assert!(validate_text(&as_default).iter().any(|d| d.code == "missing-section"));
     }
 
     #[test]
