@@ -33,6 +33,8 @@ pub struct Common {
 pub enum Command {
     /// Validate the knowledge base and report every problem.
     Check(CheckArgs),
+    /// Check, then write the static site (public/ by default).
+    Build(crate::build::BuildArgs),
 }
 
 #[derive(Args, Debug)]
@@ -53,10 +55,11 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Check(args) => check(args),
+        Command::Build(args) => crate::build::run(args),
     }
 }
 
-fn setup_failed(e: SetupError) -> ExitCode {
+pub fn setup_failed(e: SetupError) -> ExitCode {
     let d = e.0;
     let hint = d.hint.map(|h| format!("\n  help: {h}")).unwrap_or_default();
     eprintln!("error[{}]: {}: {}{hint}", d.code, d.file, d.message);

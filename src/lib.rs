@@ -3,6 +3,8 @@
 //! `load` -> `parse` -> `validate` -> `link` -> `policy` (together: `kb`).
 //! See ARCHITECTURE.md for the map.
 
+pub mod aggregate;
+pub mod build;
 pub mod cli;
 pub mod config;
 pub mod diagnostic;
@@ -12,6 +14,11 @@ pub mod load;
 pub mod model;
 pub mod parse;
 pub mod policy;
+pub mod render;
+pub mod search;
+pub mod site;
 pub mod template;
+pub mod theme;
 pub mod validate;
+pub mod write;
 pub mod yaml;

@@ -1,0 +1,118 @@
+//! `hindsight build`: check, render the site in memory, write it with a swap.
+//! With errors nothing is written, so a broken link never reaches the site.
+
+use crate::cli::Common;
+use crate::diagnostic::{self, Format};
+use crate::kb::{self, KnowledgeBase};
+use crate::site::{self, Site};
+use crate::theme::Theme;
+use crate::write;
+use clap::Args;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Instant;
+
+#[derive(Args, Debug)]
+pub struct BuildArgs {
+    #[command(flatten)]
+    pub common: Common,
+    /// Where to write the site (default: public/ under the root).
+    #[arg(long, short)]
+    pub output: Option<PathBuf>,
+    /// Override `base_url` from hindsight.yaml (e.g. https://acme.github.io/kb/).
+    #[arg(long)]
+    pub base_url: Option<String>,
+    /// Include documents with `status: draft`.
+    #[arg(long)]
+    pub drafts: bool,
+    /// Replace the output folder even if hindsight did not create it.
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// Checks and renders; the diagnostics (errors included) are returned beside the site.
+pub fn build_site(kb: &KnowledgeBase) -> Result<Site, Vec<diagnostic::Diagnostic>> {
+    let mut problems: Vec<_> = kb.diagnostics.iter().filter(|d| d.severity == diagnostic::Severity::Error).cloned().collect();
+    problems.extend(site::collisions(kb));
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    let theme = Theme::load(&kb.root, kb.config.theme.as_deref()).map_err(|d| vec![d])?;
+    site::build(kb, &theme).map_err(|e| vec![site::theme_error(e)])
+}
+
+/// Drops drafts unless asked for: they stay out of every page and index.
+pub fn without_drafts(kb: &mut KnowledgeBase) {
+    let drafts: Vec<bool> = kb.documents.iter().map(|d| d.kind == "postmortem" && d.meta.status.as_deref() == Some("draft")).collect();
+    if drafts.iter().any(|&d| d) {
+        let mut i = 0;
+        kb.documents.retain(|_| {
+            i += 1;
+            !drafts[i - 1]
+        });
+        let (graph, _) = crate::link::link(&kb.documents);
+        kb.graph = graph;
+    }
+}
+
+pub fn run(args: BuildArgs) -> ExitCode {
+    let today = args.common.today.unwrap_or_else(kb::today_utc);
+    let started = Instant::now();
+    let mut kb = match kb::open(&args.common.root, today) {
+        Ok(kb) => kb,
+        Err(e) => return crate::cli::setup_failed(e),
+    };
+    if let Some(url) = &args.base_url {
+        kb.config.base_url = url.clone();
+    }
+    let sources_kb_diags = kb.diagnostics.clone();
+    let render_start = Instant::now();
+    if !args.drafts && !kb.has_errors() {
+        without_drafts(&mut kb);
+    }
+    let result = build_site(&kb);
+    let render_time = render_start.elapsed();
+    let sources = kb.sources();
+    let site = match result {
+        Ok(site) => site,
+        Err(errors) => {
+            let mut all = sources_kb_diags;
+            for e in errors {
+                if !all.contains(&e) {
+                    all.push(e);
+                }
+            }
+            diagnostic::sort(&mut all);
+            eprint!("{}", diagnostic::render(&all, Format::Human, &sources));
+            eprintln!("build failed: nothing was written");
+            return ExitCode::from(1);
+        }
+    };
+    let warnings: Vec<_> = sources_kb_diags.into_iter().filter(|d| d.severity == diagnostic::Severity::Warning).collect();
+    if !warnings.is_empty() {
+        eprint!("{}", diagnostic::render(&warnings, Format::Human, &sources));
+    }
+    let output = args.output.clone().unwrap_or_else(|| args.common.root.join("public"));
+    let write_start = Instant::now();
+    if let Err(e) = write::write(&site, &output, args.force) {
+        eprintln!("error[output]: {e}");
+        return ExitCode::from(2);
+    }
+    if args.common.timings {
+        for (stage, t) in kb.timings.iter().chain(&site.timings) {
+            eprintln!("{stage:>16}: {:>8.1} ms", t.as_secs_f64() * 1000.0);
+        }
+        eprintln!("{:>16}: {:>8.1} ms", "render (total)", render_time.as_secs_f64() * 1000.0);
+        eprintln!("{:>16}: {:>8.1} ms", "write", write_start.elapsed().as_secs_f64() * 1000.0);
+    }
+    eprintln!(
+        "built {} pages ({} files) into {} in {:.0} ms",
+        site.files.keys().filter(|p| p.ends_with(".html")).count(),
+        site.files.len(),
+        output.display(),
+        started.elapsed().as_secs_f64() * 1000.0
+    );
+    std::mem::forget(kb);
+    std::mem::forget(site);
+    ExitCode::SUCCESS
+}

@@ -1,0 +1,268 @@
+//! Stage 6a, `render`: one document's Markdown body to safe HTML.
+//!
+//! pulldown-cmark events are adjusted on the way through: headings get their
+//! anchors and a permalink, `.md` links become page URLs, other relative links
+//! point into the site, `javascript:` URLs are dropped, action items get their
+//! anchors, and fenced code is highlighted by syntect into CSS classes (cached:
+//! the same block is highlighted once per process, which `serve` relies on).
+//! Raw HTML is sanitized with ammonia unless the configuration allows it.
+
+use crate::link::{local_markdown_target, resolve_relative};
+use crate::model::Document;
+use crate::parse::markdown_options;
+use pulldown_cmark::{CodeBlockKind, CowStr, Event, Tag, TagEnd};
+use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
+use std::sync::{LazyLock, Mutex};
+use syntect::html::{ClassStyle, ClassedHTMLGenerator};
+use syntect::parsing::SyntaxSet;
+use syntect::util::LinesWithEndings;
+
+pub const CLASS_STYLE: ClassStyle = ClassStyle::SpacedPrefixed { prefix: "hl-" };
+
+static SYNTAXES: LazyLock<SyntaxSet> = LazyLock::new(SyntaxSet::load_defaults_newlines);
+static HIGHLIGHTED: LazyLock<Mutex<HashMap<u64, String>>> = LazyLock::new(Default::default);
+
+/// What rendering needs to know about the rest of the site.
+pub struct Links<'a> {
+    /// Site path prefix, `/` or `/kb/`.
+    pub base: &'a str,
+    /// For each body link of the document (in order): the page URL it resolves to.
+    pub targets: Vec<Option<String>>,
+    pub allow_html: bool,
+}
+
+/// Renders the body of a document to HTML.
+pub fn render_body(doc: &Document, links: &Links) -> String {
+    let body = doc.body();
+    let mut sections = doc.structure.sections.iter();
+    let mut link_targets = links.targets.iter();
+    let mut action_items = doc.structure.action_items.iter();
+    let mut events: Vec<Event> = Vec::with_capacity(body.len() / 16);
+    let mut code: Option<(String, String)> = None; // (language, text)
+    let mut has_raw_html = false;
+    let mut in_heading = false;
+
+    for (event, range) in pulldown_cmark::Parser::new_ext(body, markdown_options()).into_offset_iter() {
+        let start = range.start + doc.body_start;
+        match event {
+            Event::Start(Tag::Heading { level, .. }) => {
+                let anchor = sections.next().map(|s| s.anchor.clone()).unwrap_or_default();
+                events.push(Event::Html(CowStr::from(format!("<{level} id=\"{}\">", escape(&anchor)))));
+                in_heading = true;
+            }
+            Event::End(TagEnd::Heading(level)) => {
+                in_heading = false;
+                let anchor = doc
+                    .structure
+                    .sections
+                    .iter()
+                    .find(|s| s.heading.contains(&start) || s.heading.end == start + (range.end - range.start))
+                    .map(|s| s.anchor.as_str());
+                let anchor = anchor.unwrap_or("");
+                events.push(Event::Html(CowStr::from(format!(
+                    "<a class=\"permalink\" href=\"#{}\" aria-label=\"Permalink\">#</a></{level}>",
+                    escape(anchor)
+                ))));
+            }
+            Event::Start(Tag::Link { link_type, dest_url, title, id }) => {
+                let target = link_targets.next().cloned().flatten();
+                let dest = match target {
+                    Some(url) => {
+                        let fragment = dest_url.split_once('#').map(|(_, f)| format!("#{f}")).unwrap_or_default();
+                        CowStr::from(format!("{url}{fragment}"))
+                    }
+                    None => site_url(doc, &dest_url, links.base),
+                };
+                events.push(Event::Start(Tag::Link { link_type, dest_url: dest, title, id }));
+            }
+            Event::Start(Tag::Image { link_type, dest_url, title, id }) => {
+                let dest = site_url(doc, &dest_url, links.base);
+                events.push(Event::Start(Tag::Image { link_type, dest_url: dest, title, id }));
+            }
+            Event::TaskListMarker(checked) => {
+                events.push(Event::TaskListMarker(checked));
+                if let Some(item) = action_items.clone().next() {
+                    if item.range.contains(&start) {
+                        action_items.next();
+                        events.push(Event::Html(CowStr::from(format!("<span class=\"anchor\" id=\"{}\"></span>", item.anchor))));
+                    }
+                }
+            }
+            Event::Start(Tag::CodeBlock(kind)) => {
+                let lang = match kind {
+                    CodeBlockKind::Fenced(info) => info.split([' ', ',', '{']).next().unwrap_or("").to_string(),
+                    CodeBlockKind::Indented => String::new(),
+                };
+                code = Some((lang, String::new()));
+            }
+            Event::Text(text) if code.is_some() => code.as_mut().unwrap().1.push_str(&text),
+            Event::End(TagEnd::CodeBlock) => {
+                if let Some((lang, text)) = code.take() {
+                    events.push(Event::Html(CowStr::from(highlight(&lang, &text))));
+                }
+            }
+            Event::Html(html) | Event::InlineHtml(html) => {
+                // Comments (template placeholders) are not content.
+                if html.trim_start().starts_with("<!--") && html.trim_end().ends_with("-->") {
+                    continue;
+                }
+                has_raw_html = true;
+                events.push(Event::Html(html));
+            }
+            other => {
+                let _ = in_heading;
+                events.push(other);
+            }
+        }
+    }
+    let mut html = String::with_capacity(body.len() * 3 / 2);
+    pulldown_cmark::html::push_html(&mut html, events.into_iter());
+    if has_raw_html && !links.allow_html {
+        html = sanitizer().clean(&html).to_string();
+    }
+    html
+}
+
+/// Where a non-Markdown link points in the site: external links stay, relative
+/// ones resolve against the source file's folder; script URLs are dropped.
+fn site_url<'a>(doc: &Document, dest: &CowStr<'a>, base: &str) -> CowStr<'a> {
+    let lower = dest.trim().to_ascii_lowercase();
+    if lower.starts_with("javascript:") || lower.starts_with("vbscript:") || lower.starts_with("data:text/html") {
+        return CowStr::from("#");
+    }
+    if dest.contains("://") || dest.starts_with('#') || dest.starts_with("mailto:") || dest.starts_with("tel:") {
+        return dest.clone();
+    }
+    if let Some(rest) = dest.strip_prefix('/') {
+        return CowStr::from(format!("{base}{rest}"));
+    }
+    if local_markdown_target(dest).is_some() {
+        // A broken .md link: `check` reported it; keep the text pointing nowhere.
+        return CowStr::from("#");
+    }
+    let resolved = resolve_relative(&doc.rel_path, dest);
+    let in_site = resolved.strip_prefix("content/").unwrap_or(&resolved);
+    CowStr::from(format!("{base}{in_site}"))
+}
+
+/// Highlights a code block into classed spans; plain text is only escaped.
+pub fn highlight(lang: &str, code: &str) -> String {
+    let syntax = match lang {
+        "" | "text" | "txt" | "plain" | "log" | "console" | "output" => None,
+        _ => SYNTAXES.find_syntax_by_token(lang),
+    };
+    let Some(syntax) = syntax else {
+        let class = if lang.is_empty() { String::new() } else { format!(" class=\"language-{}\"", escape(lang)) };
+        return format!("<pre class=\"code\"><code{class}>{}</code></pre>\n", escape(code));
+    };
+    let key = {
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        (lang, code).hash(&mut h);
+        h.finish()
+    };
+    if let Some(hit) = HIGHLIGHTED.lock().unwrap().get(&key) {
+        return hit.clone();
+    }
+    let mut generator = ClassedHTMLGenerator::new_with_class_style(syntax, &SYNTAXES, CLASS_STYLE);
+    for line in LinesWithEndings::from(code) {
+        if generator.parse_html_for_line_which_includes_newline(line).is_err() {
+            return format!("<pre class=\"code\"><code>{}</code></pre>\n", escape(code));
+        }
+    }
+    let html = format!(
+        "<pre class=\"code hl\"><code class=\"language-{}\">{}</code></pre>\n",
+        escape(lang),
+        generator.finalize()
+    );
+    HIGHLIGHTED.lock().unwrap().insert(key, html.clone());
+    html
+}
+
+/// The stylesheet for highlighted code: a light theme, and a dark one by media query.
+pub fn highlight_css() -> String {
+    let themes = syntect::highlighting::ThemeSet::load_defaults();
+    let css = |name: &str| syntect::html::css_for_theme_with_class_style(&themes.themes[name], CLASS_STYLE).unwrap_or_default();
+    format!(
+        "{}\n@media (prefers-color-scheme: dark) {{\n{}\n}}\n",
+        css("InspiredGitHub"),
+        css("base16-ocean.dark")
+    )
+}
+
+fn sanitizer() -> ammonia::Builder<'static> {
+    let mut b = ammonia::Builder::default();
+    b.add_generic_attributes(["class", "id", "aria-label"]);
+    b.add_tag_attributes("input", ["type", "checked", "disabled"]);
+    b.add_tags(["input", "details", "summary", "kbd", "mark"]);
+    b.add_tag_attributes("th", ["style"]);
+    b.add_tag_attributes("td", ["style"]);
+    b.link_rel(None);
+    b
+}
+
+pub fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::SourceFile;
+
+    fn render(text: &str, allow_html: bool) -> String {
+        let (doc, _) = crate::parse::parse(SourceFile { rel_path: "content/postmortems/a.md".into(), text: text.into() });
+        let links = Links { base: "/kb/", targets: vec![Some("/kb/runbooks/rb-1/".into())], allow_html };
+        render_body(&doc, &links)
+    }
+
+    #[test]
+    fn headings_get_anchors_and_links_are_rewritten() {
+        let html = render("---\nid: a\n---\n## Action Items\nSee [rb](../runbooks/rb.md#step) and ![g](img/graph.png).\n", false);
+        assert!(html.contains("<h2 id=\"action-items\">Action Items<a class=\"permalink\" href=\"#action-items\""), "{html}");
+        assert!(html.contains("href=\"/kb/runbooks/rb-1/#step\""), "{html}");
+        assert!(html.contains("src=\"/kb/postmortems/img/graph.png\""), "{html}");
+    }
+
+    #[test]
+    fn scripts_are_dropped_and_raw_html_sanitized() {
+        let text = "---\nid: a\n---\n[x](javascript:alert(1))\n\n<script>alert(1)</script>\n\n<b onclick=\"x()\">bold</b>\n";
+        let html = render(text, false);
+        assert!(!html.contains("javascript:"), "{html}");
+        assert!(!html.contains("<script"), "{html}");
+        assert!(!html.contains("onclick"), "{html}");
+        assert!(html.contains("<b>bold</b>"), "{html}");
+        assert!(render(text, true).contains("<script>"), "allow_html keeps raw HTML");
+    }
+
+    #[test]
+    fn code_is_highlighted_except_plain_text() {
+        let html = render("---\nid: a\n---\n```sql\nSELECT 1;\n```\n\n```text\n<b>log</b>\n```\n", false);
+        assert!(html.contains("<pre class=\"code hl\"><code class=\"language-sql\"><span class=\"hl-"), "{html}");
+        assert!(html.contains("&lt;b&gt;log&lt;/b&gt;"), "{html}");
+    }
+
+    #[test]
+    fn action_items_get_anchors() {
+        let html = render("---\nid: a\n---\n## Action Items\n- [ ] Do it @dana due:2026-12-01\n", false);
+        assert!(html.contains("id=\"ai-1\""), "{html}");
+    }
+
+    #[test]
+    fn highlight_css_has_both_schemes() {
+        let css = highlight_css();
+        assert!(css.contains(".hl-"), "{}", &css[..200.min(css.len())]);
+        assert!(css.contains("prefers-color-scheme: dark"));
+    }
+}

@@ -1,0 +1,79 @@
+//! The search index: small enough to load on a phone, rich enough to rank.
+//!
+//! Each document contributes its id, title, kind, severity, services and tags
+//! (matched by prefix and ranked first), and its most distinctive body words
+//! by TF-IDF (at most `TERMS_PER_DOC`), so the index grows with the number of
+//! documents, not with their length. `static/search.js` reads it.
+
+use crate::kb::KnowledgeBase;
+use crate::site::DocSummary;
+use rayon::prelude::*;
+use std::collections::HashMap;
+
+const TERMS_PER_DOC: usize = 24;
+const STOP: &[&str] = &[
+    "the", "and", "for", "was", "were", "that", "this", "with", "from", "into", "have", "has", "had", "are", "but", "not",
+    "our", "its", "all", "any", "can", "will", "which", "when", "then", "than", "there", "their", "they", "what", "who",
+    "also", "after", "before", "over", "under", "out", "one", "two", "would", "could", "should", "been", "being", "more",
+    "most", "some", "such", "only", "other", "about", "each", "per", "via", "did", "does", "how", "why", "where",
+];
+
+fn words(text: &str) -> impl Iterator<Item = String> + '_ {
+    text.split(|c: char| !c.is_alphanumeric() && c != '-' && c != '_')
+        .map(|w| w.trim_matches(['-', '_']).to_lowercase())
+        .filter(|w| w.chars().count() >= 3 && w.len() <= 32 && !STOP.contains(&w.as_str()) && !w.chars().all(|c| c.is_ascii_digit()))
+}
+
+pub fn index(kb: &KnowledgeBase, summaries: &[DocSummary]) -> String {
+    // Term frequencies per document, in parallel; then document frequencies.
+    let tfs: Vec<HashMap<String, u32>> = kb
+        .documents
+        .par_iter()
+        .map(|doc| {
+            let mut tf: HashMap<String, u32> = HashMap::new();
+            for w in words(doc.body()) {
+                *tf.entry(w).or_default() += 1;
+            }
+            tf
+        })
+        .collect();
+    let mut df: HashMap<&str, u32> = HashMap::new();
+    for tf in &tfs {
+        for term in tf.keys() {
+            *df.entry(term.as_str()).or_default() += 1;
+        }
+    }
+    let n = tfs.len().max(1) as f64;
+    let mut postings: HashMap<&str, Vec<usize>> = HashMap::new();
+    for (i, tf) in tfs.iter().enumerate() {
+        let mut scored: Vec<(&str, f64)> = tf
+            .iter()
+            .map(|(t, &c)| (t.as_str(), f64::from(c).ln_1p() * (n / f64::from(df[t.as_str()])).ln()))
+            .filter(|(_, s)| *s > 0.0)
+            .collect();
+        scored.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(b.0)));
+        for (t, _) in scored.into_iter().take(TERMS_PER_DOC) {
+            postings.entry(t).or_default().push(i);
+        }
+    }
+    let mut terms: Vec<(&str, Vec<usize>)> = postings.into_iter().collect();
+    terms.sort_by(|a, b| a.0.cmp(b.0));
+    let docs: Vec<serde_json::Value> = summaries
+        .iter()
+        .map(|s| {
+            serde_json::json!([s.id, s.title, s.kind, s.url, s.severity.clone().unwrap_or_default(), s.date.clone().unwrap_or_default(),
+                format!("{} {}", s.services.join(" "), s.tags.join(" "))])
+        })
+        .collect();
+    // Postings as gaps between ascending document numbers: smaller numbers, smaller file.
+    let terms_json: Vec<serde_json::Value> = terms
+        .iter()
+        .map(|(t, docs)| {
+            let mut prev = 0;
+            let gaps: Vec<usize> = docs.iter().map(|&d| { let g = d - prev; prev = d; g }).collect();
+            serde_json::json!([t, gaps])
+        })
+        .collect();
+    serde_json::to_string(&serde_json::json!({"version": 1, "fields": ["id", "title", "kind", "url", "severity", "date", "keywords"], "docs": docs, "terms": terms_json}))
+        .expect("json")
+}
