@@ -215,7 +215,7 @@ pub fn render_github(diags: &[Diagnostic]) -> String {
     for d in diags {
         let mut message = d.message.clone();
         if let Some(hint) = &d.hint {
-            message.push_str("\n");
+            message.push('\n');
             message.push_str(hint);
         }
         let _ = writeln!(

@@ -140,10 +140,13 @@ pub fn parse(file: SourceFile) -> (Document, Vec<Diagnostic>) {
     (doc, diags)
 }
 
+/// A heading as pulldown-cmark reports it: level, title, id, classes, attributes, range.
+type HeadingEntry = (u8, String, Option<String>, Vec<String>, Vec<(String, String)>, Range<usize>);
+
 /// One pass of pulldown-cmark over the body.
 pub fn structure(text: &str, body_start: usize) -> Structure {
     let body = &text[body_start..];
-    let mut headings: Vec<(u8, String, Option<String>, Vec<String>, Vec<(String, String)>, Range<usize>)> = vec![];
+    let mut headings: Vec<HeadingEntry> = vec![];
     let mut links = vec![];
     let mut tasks: Vec<(bool, Range<usize>, usize)> = vec![]; // checked, item range, end of first block
     let mut items: Vec<Range<usize>> = vec![]; // top-level list items
@@ -206,10 +209,8 @@ pub fn structure(text: &str, body_start: usize) -> Structure {
             Event::End(TagEnd::TableHead) => in_head = false,
             Event::Start(Tag::TableRow) => row_cells.clear(),
             Event::Start(Tag::TableCell) if !in_head => row_cells.push(range),
-            Event::End(TagEnd::TableRow) if !in_head => {
-                if row_cells.len() >= 2 {
-                    rows.push((row_cells[0].clone(), row_cells[1].clone()));
-                }
+            Event::End(TagEnd::TableRow) if !in_head && row_cells.len() >= 2 => {
+                rows.push((row_cells[0].clone(), row_cells[1].clone()));
             }
             _ => {}
         }
