@@ -961,7 +961,7 @@ fn repeats(all: &[Incident]) -> Vec<(usize, Repeat)> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     //! Every expected number below was worked out by hand from
     //! `tests/fixtures/metrics/` (the comments show the arithmetic), not copied
     //! from the output. Build date: 2026-03-20.

@@ -35,6 +35,10 @@ pub enum Command {
     Check(CheckArgs),
     /// Check, then write the static site (public/ by default).
     Build(crate::build::BuildArgs),
+    /// List action items for a stand-up: open and overdue ones, by owner or service.
+    Actions(crate::report::ActionsArgs),
+    /// Print the headline metrics: MTTD, MTTR, postmortem coverage, action items.
+    Stats(crate::report::StatsArgs),
 }
 
 #[derive(Args, Debug)]
@@ -49,6 +53,9 @@ pub struct CheckArgs {
     pub deny_warnings: bool,
     /// Report only on these files (links still resolve against everything).
     pub files: Vec<PathBuf>,
+    /// Report overdue action items as errors (`action-item-overdue`).
+    #[arg(long)]
+    pub deny_overdue: bool,
 }
 
 pub fn main() -> ExitCode {
@@ -56,6 +63,8 @@ pub fn main() -> ExitCode {
     match cli.command {
         Command::Check(args) => check(args),
         Command::Build(args) => crate::build::run(args),
+        Command::Actions(args) => crate::report::actions(args),
+        Command::Stats(args) => crate::report::stats(args),
     }
 }
 
@@ -95,12 +104,15 @@ pub fn check(args: CheckArgs) -> ExitCode {
             }
         }
     }
-    let diags: Vec<_> = kb
+    let overdue = if args.deny_overdue { crate::aggregate::overdue_action_items(&kb) } else { vec![] };
+    let mut diags: Vec<_> = kb
         .diagnostics
         .iter()
+        .chain(&overdue)
         .filter(|d| wanted.is_empty() || wanted.contains(&d.file))
         .cloned()
         .collect();
+    diagnostic::sort(&mut diags);
     let out = diagnostic::render(&diags, args.format, &kb.sources());
     let stream = if args.format == Format::Human { std::io::stderr().write_all(out.as_bytes()) } else {
         std::io::stdout().write_all(out.as_bytes())

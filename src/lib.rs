@@ -5,6 +5,7 @@
 
 pub mod aggregate;
 pub mod build;
+pub mod charts;
 pub mod cli;
 pub mod config;
 pub mod diagnostic;
@@ -15,6 +16,7 @@ pub mod model;
 pub mod parse;
 pub mod policy;
 pub mod render;
+pub mod report;
 pub mod search;
 pub mod site;
 pub mod template;
