@@ -116,11 +116,27 @@ pub fn decode(rel_path: &str, bytes: Vec<u8>) -> Result<SourceFile, Diagnostic> 
     if text.starts_with('\u{feff}') {
         text.drain(..3);
     }
+    if text.contains('\r') {
+        text = lone_cr_to_lf(text);
+    }
     if text.trim().is_empty() {
         return Err(Diagnostic::error("empty-file", rel_path, Pos::file_start(), "file is empty")
             .with_hint("write the document from its template: `hindsight new KIND`"));
     }
     Ok(SourceFile { rel_path: rel_path.to_string(), text })
+}
+
+/// A lone CR (classic Mac OS line ends) is a line break to YAML, CommonMark and
+/// editors, but not to `LineIndex`: made a LF, the same length, every stage
+/// counts lines alike and diagnostics point at the right line. CRLF is kept.
+fn lone_cr_to_lf(text: String) -> String {
+    let mut bytes = text.into_bytes();
+    for i in 0..bytes.len() {
+        if bytes[i] == b'\r' && bytes.get(i + 1) != Some(&b'\n') {
+            bytes[i] = b'\n';
+        }
+    }
+    String::from_utf8(bytes).expect("an ASCII byte replaced by an ASCII byte keeps UTF-8 valid")
 }
 
 #[cfg(test)]
@@ -131,6 +147,12 @@ mod tests {
     fn non_utf8_points_at_the_bad_byte() {
         let d = decode("a.md", b"---\ntitle: caf\xe9\n".to_vec()).unwrap_err();
         assert_eq!((d.code, d.line, d.column), ("not-utf8", 2, 11));
+    }
+
+    #[test]
+    fn lone_carriage_returns_are_line_breaks() {
+        let text = decode("a.md", b"---\rid: x\r\ntitle: y\r---\r".to_vec()).unwrap().text;
+        assert_eq!(text, "---\nid: x\r\ntitle: y\n---\n");
     }
 
     #[test]
