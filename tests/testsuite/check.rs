@@ -1,0 +1,409 @@
+//! `hindsight check` on the fixture knowledge bases: `valid` is clean, and
+//! `mistakes` reports each of its mistakes with the right file and line, in
+//! one run, in all three formats.
+
+use crate::support::{check, edit, fixture, scratch_copy, Diag};
+use std::collections::BTreeSet;
+
+/// Every diagnostic of `tests/fixtures/mistakes`, in output order: severity,
+/// code, file under `content/`, line. A reader should not need the snapshots to
+/// know what the checker is expected to find.
+const MISTAKES: &[(&str, &str, &str, usize)] = &[
+    // An incident with one broken field per line.
+    (
+        "error",
+        "missing-field",
+        "incidents/inc-2026-010-bad-fields.md",
+        1,
+    ), // `title` (it is spelt `titel`)
+    (
+        "error",
+        "unknown-field",
+        "incidents/inc-2026-010-bad-fields.md",
+        3,
+    ), // `titel`, hint: did you mean `title`?
+    (
+        "error",
+        "unknown-severity",
+        "incidents/inc-2026-010-bad-fields.md",
+        4,
+    ), // SEV5
+    (
+        "error",
+        "wrong-type",
+        "incidents/inc-2026-010-bad-fields.md",
+        6,
+    ), // `services: checkout`, not a list
+    (
+        "error",
+        "bad-datetime",
+        "incidents/inc-2026-010-bad-fields.md",
+        8,
+    ), // no offset
+    (
+        "error",
+        "timestamp-order",
+        "incidents/inc-2026-010-bad-fields.md",
+        10,
+    ), // resolved before acknowledged
+    (
+        "error",
+        "bad-person",
+        "incidents/inc-2026-010-bad-fields.md",
+        11,
+    ), // `dana smith`
+    (
+        "error",
+        "wrong-type",
+        "incidents/inc-2026-010-bad-fields.md",
+        13,
+    ), // impact.users_affected: lots
+    (
+        "error",
+        "unknown-field",
+        "incidents/inc-2026-010-bad-fields.md",
+        14,
+    ), // impact.customer_minuts
+    (
+        "error",
+        "broken-link",
+        "incidents/inc-2026-010-bad-fields.md",
+        15,
+    ), // runbooks: [RB-does-not-exist]
+    (
+        "error",
+        "pattern-mismatch",
+        "incidents/inc-2026-012-dup-key.md",
+        2,
+    ), // id: INC-12
+    (
+        "error",
+        "duplicate-key",
+        "incidents/inc-2026-012-dup-key.md",
+        5,
+    ), // the second `title`
+    (
+        "error",
+        "invalid-value",
+        "incidents/inc-2026-012-dup-key.md",
+        7,
+    ), // detection: pager
+    (
+        "error",
+        "yaml-syntax",
+        "incidents/inc-2026-013-malformed.md",
+        3,
+    ), // `title: Checkout: the sequel`
+    (
+        "error",
+        "postmortem-overdue",
+        "incidents/inc-2026-014-no-postmortem.md",
+        8,
+    ), // SEV1, resolved 1 Nov
+    ("error", "missing-front-matter", "notes/meeting.md", 1),
+    ("error", "unknown-kind", "notes/meeting.md", 1),
+    (
+        "error",
+        "broken-link",
+        "postmortems/pm-2026-010-checkout-errors.md",
+        10,
+    ), // ../runbooks/rb-rollback-missing.md
+    (
+        "error",
+        "empty-section",
+        "postmortems/pm-2026-010-checkout-errors.md",
+        12,
+    ), // Impact: only the placeholder
+    (
+        "error",
+        "timeline-order",
+        "postmortems/pm-2026-010-checkout-errors.md",
+        19,
+    ), // 09:10 after 09:20
+    (
+        "warning",
+        "timeline-window",
+        "postmortems/pm-2026-010-checkout-errors.md",
+        21,
+    ), // 10:30, after resolution
+    (
+        "warning",
+        "timeline-time",
+        "postmortems/pm-2026-010-checkout-errors.md",
+        22,
+    ), // an entry without a time
+    (
+        "error",
+        "action-item-owner",
+        "postmortems/pm-2026-010-checkout-errors.md",
+        30,
+    ),
+    (
+        "error",
+        "action-item-due",
+        "postmortems/pm-2026-010-checkout-errors.md",
+        31,
+    ),
+    (
+        "error",
+        "missing-field",
+        "postmortems/pm-2026-011-incomplete.md",
+        1,
+    ), // `authors`
+    (
+        "error",
+        "broken-link",
+        "postmortems/pm-2026-011-incomplete.md",
+        4,
+    ), // incident: INC-2026-404
+    (
+        "error",
+        "missing-section",
+        "postmortems/pm-2026-011-incomplete.md",
+        6,
+    ), // Lessons Learned
+    (
+        "error",
+        "action-item-type",
+        "postmortems/pm-2026-011-incomplete.md",
+        25,
+    ), // type:investigate
+    (
+        "error",
+        "bad-date",
+        "postmortems/pm-2026-011-incomplete.md",
+        26,
+    ), // due:2026-13-01
+    ("error", "duplicate-id", "runbooks/rb-stale.md", 2), // same id as rb-duplicate.md
+    ("warning", "stale-runbook", "runbooks/rb-stale.md", 6), // reviewed 2025-06-01, every 90d
+    ("error", "out-of-range", "services/search.md", 4),   // tier: 7
+];
+
+fn expected_mistakes() -> Vec<(String, String, String, usize)> {
+    MISTAKES
+        .iter()
+        .map(|(s, c, f, l)| (s.to_string(), c.to_string(), format!("content/{f}"), *l))
+        .collect()
+}
+
+fn as_tuples(diags: &[Diag]) -> Vec<(String, String, String, usize)> {
+    diags
+        .iter()
+        .map(|d| (d.severity.clone(), d.code.clone(), d.file.clone(), d.line))
+        .collect()
+}
+
+#[test]
+fn valid_fixture_is_clean_in_every_format() {
+    let root = fixture("valid");
+    let human = check(&root, &[]);
+    assert_eq!(
+        (human.code, human.stderr.as_str(), human.stdout.as_str()),
+        (0, "0 errors, 0 warnings\n", "")
+    );
+    for format in ["json", "github"] {
+        let run = check(&root, &["--format", format]);
+        assert_eq!(
+            (run.code, run.stdout.as_str()),
+            (0, ""),
+            "--format {format}: {}",
+            run.stderr
+        );
+    }
+}
+
+#[test]
+fn mistakes_fixture_reports_every_mistake_at_its_line_in_one_run() {
+    let run = check(&fixture("mistakes"), &["--format", "json"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert_eq!(as_tuples(&run.diagnostics()), expected_mistakes());
+    let codes: BTreeSet<&str> = MISTAKES.iter().map(|m| m.1).collect();
+    assert!(
+        codes.len() >= 12,
+        "the fixture should hold at least a dozen different mistakes: {codes:?}"
+    );
+}
+
+#[test]
+fn mistakes_fixture_points_at_the_offending_column() {
+    let run = check(&fixture("mistakes"), &["--format", "json"]);
+    let at = |code: &str, file: &str| {
+        let d = run
+            .diagnostics()
+            .into_iter()
+            .find(|d| d.code == code && d.file.ends_with(file));
+        d.map(|d| (d.line, d.column))
+            .unwrap_or_else(|| panic!("no {code} in {file}"))
+    };
+    // `severity: SEV5`: the value, not the key.
+    assert_eq!(at("unknown-severity", "bad-fields.md"), (4, 11));
+    // `  users_affected: lots` under `impact:`: the nested value.
+    assert_eq!(at("wrong-type", "bad-fields.md"), (6, 11));
+    assert_eq!(at("unknown-field", "bad-fields.md"), (3, 1));
+    // `title: Checkout: the sequel`: the second colon.
+    assert_eq!(at("yaml-syntax", "malformed.md"), (3, 16));
+    // `- [ ] Ask the vendor @omar due:2026-13-01`: the token.
+    assert_eq!(at("bad-date", "incomplete.md"), (26, 28));
+    let nested = run
+        .diagnostics()
+        .into_iter()
+        .find(|d| d.message.contains("impact.users_affected"))
+        .unwrap();
+    assert_eq!((nested.line, nested.column), (13, 19));
+}
+
+#[test]
+fn mistakes_fixture_gives_typo_hints() {
+    let run = check(&fixture("mistakes"), &["--format", "json"]);
+    let hints: Vec<serde_json::Value> = run
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["hint"].clone())
+        .collect();
+    assert!(
+        hints.contains(&serde_json::json!("did you mean `title`?")),
+        "{hints:?}"
+    );
+}
+
+#[test]
+fn mistakes_fixture_human_snapshot() {
+    let run = check(&fixture("mistakes"), &[]);
+    assert_eq!(run.code, 1);
+    assert_eq!(run.stdout, "", "human output goes to stderr");
+    assert!(
+        run.stderr.ends_with("29 errors, 3 warnings\n"),
+        "{}",
+        run.stderr
+    );
+    insta::assert_snapshot!("mistakes_human", run.stderr);
+}
+
+#[test]
+fn mistakes_fixture_json_snapshot() {
+    let run = check(&fixture("mistakes"), &["--format", "json"]);
+    assert_eq!(run.code, 1);
+    insta::assert_snapshot!("mistakes_json", run.stdout);
+}
+
+#[test]
+fn mistakes_fixture_github_snapshot() {
+    let run = check(&fixture("mistakes"), &["--format", "github"]);
+    assert_eq!(run.code, 1);
+    let lines: Vec<&str> = run.stdout.lines().collect();
+    assert_eq!(lines.len(), MISTAKES.len());
+    for (line, (severity, code, file, n)) in lines.iter().zip(MISTAKES) {
+        let prefix = format!("::{severity} file=content/{file},line={n},col=");
+        assert!(
+            line.starts_with(&prefix) && line.contains(&format!(",title={code}::")),
+            "{line}"
+        );
+    }
+    insta::assert_snapshot!("mistakes_github", run.stdout);
+}
+
+// The valid fixture is clean because its content is right, not because a rule
+// skipped it: break one thing at a time in a copy and the rule fires.
+
+#[test]
+fn valid_fixture_timeline_over_midnight_is_checked() {
+    let kb = scratch_copy("valid");
+    let pm = kb
+        .path()
+        .join("content/postmortems/pm-2026-001-checkout-outage.md");
+    // 00:20 after midnight, then 00:10: out of order although both roll to the next day.
+    edit(&pm, "- 00:35 — error rate", "- 00:10 — error rate");
+    let run = check(kb.path(), &["--format", "json"]);
+    let keys: Vec<_> = run
+        .diagnostics()
+        .iter()
+        .map(|d| (d.code.clone(), d.line))
+        .collect();
+    assert_eq!(keys, [("timeline-order".to_string(), 31)], "{}", run.stdout);
+    assert_eq!(run.code, 1);
+}
+
+#[test]
+fn valid_fixture_non_utc_window_is_checked() {
+    let kb = scratch_copy("valid");
+    let pm = kb
+        .path()
+        .join("content/postmortems/pm-2026-002-search-latency.md");
+    // The incident runs 14:10-16:30 at +05:30; 16:45 there is after it ended.
+    edit(&pm, "| 16:30 | Resolved. |", "| 16:45 | Resolved. |");
+    let run = check(kb.path(), &["--format", "json"]);
+    let d = run.diagnostics();
+    assert_eq!(d.len(), 1, "{}", run.stdout);
+    assert_eq!((d[0].code.as_str(), d[0].line), ("timeline-window", 30));
+    assert!(
+        d[0].message.contains("2026-06-02 16:45 +05:30"),
+        "{}",
+        d[0].message
+    );
+    assert_eq!(run.code, 0, "a timeline-window finding is a warning");
+}
+
+#[test]
+fn valid_fixture_links_and_action_items_are_checked() {
+    let kb = scratch_copy("valid");
+    let pm = kb
+        .path()
+        .join("content/postmortems/pm-2026-001-checkout-outage.md");
+    edit(
+        &pm,
+        "../runbooks/rb-checkout-rollback.md",
+        "../runbooks/rb-checkout-rollbak.md",
+    );
+    edit(&pm, "@omar due:2026-12-15", "due:2026-12-15");
+    let adr = kb
+        .path()
+        .join("content/decisions/adr-1-version-cache-keys.md");
+    edit(&adr, "status: accepted", "status: accepted-ish");
+    let run = check(kb.path(), &["--format", "json"]);
+    let keys: Vec<_> = run
+        .diagnostics()
+        .iter()
+        .map(|d| (d.code.clone(), d.file.clone(), d.line))
+        .collect();
+    let pm_path = "content/postmortems/pm-2026-001-checkout-outage.md".to_string();
+    assert_eq!(
+        keys,
+        [
+            (
+                "invalid-value".into(),
+                "content/decisions/adr-1-version-cache-keys.md".into(),
+                4
+            ),
+            ("broken-link".into(), pm_path.clone(), 16),
+            ("action-item-owner".into(), pm_path, 40),
+        ]
+    );
+}
+
+#[test]
+fn valid_fixture_needs_its_postmortem() {
+    let kb = scratch_copy("valid");
+    std::fs::remove_file(
+        kb.path()
+            .join("content/postmortems/pm-2026-001-checkout-outage.md"),
+    )
+    .unwrap();
+    std::fs::remove_file(
+        kb.path()
+            .join("content/decisions/adr-1-version-cache-keys.md"),
+    )
+    .unwrap();
+    let run = check(kb.path(), &["--format", "json"]);
+    let keys: Vec<_> = run
+        .diagnostics()
+        .iter()
+        .map(|d| (d.code.clone(), d.line))
+        .collect();
+    assert_eq!(
+        keys,
+        [
+            ("postmortem-overdue".to_string(), 11),
+            ("broken-link".to_string(), 26)
+        ]
+    );
+}

@@ -1,0 +1,209 @@
+//! The command line's contract: `check FILE...` narrows the report but not the
+//! link resolution, `--deny-warnings`, and exit code 2 for a bad setup.
+
+use crate::support::{check, check_in, edit, fixture, scratch_copy};
+
+const PM: &str = "content/postmortems/pm-2026-010-checkout-errors.md";
+
+#[test]
+fn check_files_reports_only_on_those_files() {
+    let root = fixture("mistakes");
+    let run = check(
+        &root,
+        &["--format", "json", &root.join(PM).display().to_string()],
+    );
+    assert_eq!(run.code, 1);
+    let diags = run.diagnostics();
+    assert!(diags.iter().all(|d| d.file == PM), "{}", run.stdout);
+    let codes: Vec<&str> = diags.iter().map(|d| d.code.as_str()).collect();
+    assert_eq!(
+        codes,
+        [
+            "broken-link",
+            "empty-section",
+            "timeline-order",
+            "timeline-window",
+            "timeline-time",
+            "action-item-owner",
+            "action-item-due"
+        ]
+    );
+}
+
+#[test]
+fn check_files_still_resolves_links_against_everything() {
+    // The postmortem names its incident and links to it and to a runbook: with
+    // only the postmortem on the command line, those must still resolve.
+    let root = fixture("valid");
+    let pm = root.join("content/postmortems/pm-2026-001-checkout-outage.md");
+    let run = check(&root, &["--format", "json", &pm.display().to_string()]);
+    assert_eq!((run.code, run.stdout.as_str()), (0, ""), "{}", run.stderr);
+
+    // A clean file of a broken knowledge base passes; the rest is not reported.
+    let root = fixture("mistakes");
+    let service = root.join("content/services/checkout.md");
+    let run = check(&root, &["--format", "json", &service.display().to_string()]);
+    assert_eq!((run.code, run.stdout.as_str()), (0, ""), "{}", run.stderr);
+
+    // Timeline order needs the incident's start from another file.
+    let run = check(
+        &root,
+        &["--format", "json", &root.join(PM).display().to_string()],
+    );
+    assert!(
+        run.diagnostics()
+            .iter()
+            .any(|d| d.code == "timeline-order" && d.line == 19),
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
+fn check_files_are_relative_to_the_working_folder() {
+    let root = fixture("mistakes");
+    let run = check_in(
+        &root.join("content"),
+        &root,
+        &["--format", "json", "postmortems/pm-2026-011-incomplete.md"],
+    );
+    assert_eq!(run.code, 1);
+    let diags = run.diagnostics();
+    assert!(
+        !diags.is_empty()
+            && diags
+                .iter()
+                .all(|d| d.file == "content/postmortems/pm-2026-011-incomplete.md")
+    );
+    let two = check_in(
+        &root,
+        &root,
+        &["--format", "json", PM, "content/services/search.md"],
+    );
+    let files: std::collections::BTreeSet<String> =
+        two.diagnostics().into_iter().map(|d| d.file).collect();
+    assert_eq!(
+        files.into_iter().collect::<Vec<_>>(),
+        [PM, "content/services/search.md"]
+    );
+}
+
+#[test]
+fn check_files_outside_the_knowledge_base_are_usage_errors() {
+    let root = fixture("valid");
+    let outside = fixture("mistakes").join(PM);
+    let run = check(&root, &[&outside.display().to_string()]);
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("error[usage]"), "{}", run.stderr);
+    let run = check(&root, &["content/no-such-file.md"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+}
+
+#[test]
+fn deny_warnings_turns_warnings_into_exit_1() {
+    let kb = scratch_copy("valid");
+    let runbook = kb.path().join("content/runbooks/rb-checkout-rollback.md");
+    edit(
+        &runbook,
+        "last_reviewed: 2026-10-01",
+        "last_reviewed: 2026-01-01",
+    );
+    let run = check(kb.path(), &["--format", "json"]);
+    let diags = run.diagnostics();
+    assert_eq!(diags.len(), 1, "{}", run.stdout);
+    assert_eq!(
+        (diags[0].severity.as_str(), diags[0].code.as_str()),
+        ("warning", "stale-runbook")
+    );
+    assert_eq!(run.code, 0, "warnings alone pass");
+    let run = check(kb.path(), &["--format", "json", "--deny-warnings"]);
+    assert_eq!(run.code, 1);
+    let run = check(kb.path(), &["--deny-warnings"]);
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stderr.contains("warning[stale-runbook]")
+            && run.stderr.ends_with("0 errors, 1 warning\n"),
+        "{}",
+        run.stderr
+    );
+    let run = check(kb.path(), &["--format", "github", "--deny-warnings"]);
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stdout
+            .starts_with("::warning file=content/runbooks/rb-checkout-rollback.md,line=7,"),
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
+fn bad_config_exits_2_with_its_line() {
+    let kb = scratch_copy("valid");
+    let config = kb.path().join("hindsight.yaml");
+    edit(
+        &config,
+        "  postmortem_due_days: 5",
+        "  postmortem_due_dayz: 5",
+    );
+    let run = check(kb.path(), &[]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("error[config]") && run.stderr.contains("postmortem_due_dayz"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("hindsight.yaml:6:"),
+        "the line of the bad key: {}",
+        run.stderr
+    );
+
+    for bad in [
+        "title: [unclosed\n",
+        "severities: []\n",
+        "policies:\n  postmortem_required_for: [SEV9]\n",
+        "policies:\n  runbook_review_every: soon\n",
+        "max_file_size: -1\n",
+        "- a list\n",
+    ] {
+        std::fs::write(&config, bad).unwrap();
+        for format in ["human", "json", "github"] {
+            let run = check(kb.path(), &["--format", format]);
+            assert_eq!(run.code, 2, "{bad:?}: {}", run.stderr);
+            assert!(
+                run.stderr.contains("error[config]"),
+                "{bad:?}: {}",
+                run.stderr
+            );
+        }
+    }
+}
+
+#[test]
+fn missing_content_exits_2() {
+    let empty = tempfile::tempdir().unwrap();
+    let run = check(empty.path(), &[]);
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("error[no-content]"), "{}", run.stderr);
+    // A file where the folder should be is no better.
+    std::fs::write(empty.path().join("content"), "not a folder").unwrap();
+    assert_eq!(check(empty.path(), &["--format", "json"]).code, 2);
+    // Nor is a root that does not exist.
+    let gone = empty.path().join("gone");
+    assert_eq!(check_in(empty.path(), &gone, &[]).code, 2);
+}
+
+#[test]
+fn bad_usage_exits_2() {
+    let root = fixture("valid");
+    assert_eq!(check(&root, &["--format", "xml"]).code, 2);
+    assert_eq!(check(&root, &["--no-such-flag"]).code, 2);
+}
+
+#[test]
+fn no_config_means_defaults() {
+    let kb = scratch_copy("valid");
+    std::fs::remove_file(kb.path().join("hindsight.yaml")).unwrap();
+    let run = check(kb.path(), &["--format", "json"]);
+    assert_eq!((run.code, run.stdout.as_str()), (0, ""), "{}", run.stderr);
+}
