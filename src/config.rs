@@ -81,7 +81,12 @@ impl Config {
             Ok(text) => text,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Config::default()),
             Err(e) => {
-                return Err(Diagnostic::error("config", CONFIG_FILE, Pos::file_start(), format!("cannot read: {e}")))
+                return Err(Diagnostic::error(
+                    "config",
+                    CONFIG_FILE,
+                    Pos::file_start(),
+                    format!("cannot read: {e}"),
+                ))
             }
         };
         Self::parse(&text)
@@ -93,9 +98,16 @@ impl Config {
             return Ok(Config::default());
         }
         let config: Config = serde_yaml::from_str(text).map_err(|e| {
-            let pos = e.location().map_or(Pos::file_start(), |l| Pos::new(l.line(), l.column(), 1));
-            Diagnostic::error("config", CONFIG_FILE, pos, format!("invalid configuration: {e}"))
-                .with_hint("see docs/configuration.md for every option")
+            let pos = e
+                .location()
+                .map_or(Pos::file_start(), |l| Pos::new(l.line(), l.column(), 1));
+            Diagnostic::error(
+                "config",
+                CONFIG_FILE,
+                pos,
+                format!("invalid configuration: {e}"),
+            )
+            .with_hint("see docs/configuration.md for every option")
         })?;
         config.check()?;
         Ok(config)
@@ -108,7 +120,9 @@ impl Config {
         }
         for s in &self.policies.postmortem_required_for {
             if !self.severities.contains(s) {
-                return Err(bad(format!("policies.postmortem_required_for names `{s}`, which is not a severity")));
+                return Err(bad(format!(
+                    "policies.postmortem_required_for names `{s}`, which is not a severity"
+                )));
             }
         }
         if crate::validate::parse_duration_days(&self.policies.runbook_review_every).is_none() {
@@ -137,7 +151,10 @@ impl Config {
 
     /// Rank of a severity: 0 for the most severe; unknown ones sort last.
     pub fn severity_rank(&self, severity: &str) -> usize {
-        self.severities.iter().position(|s| s == severity).unwrap_or(self.severities.len())
+        self.severities
+            .iter()
+            .position(|s| s == severity)
+            .unwrap_or(self.severities.len())
     }
 }
 
@@ -150,7 +167,11 @@ mod tests {
         let err = Config::parse("title: x\npolicies:\n  postmortem_due_dayz: 3\n").unwrap_err();
         assert_eq!(err.code, "config");
         assert_eq!(err.line, 3);
-        assert!(err.message.contains("postmortem_due_dayz"), "{}", err.message);
+        assert!(
+            err.message.contains("postmortem_due_dayz"),
+            "{}",
+            err.message
+        );
     }
 
     #[test]
@@ -164,7 +185,12 @@ mod tests {
     #[test]
     fn base_path_from_url_or_path() {
         let mut c = Config::default();
-        for (url, path) in [("/", "/"), ("https://x.github.io/kb", "/kb/"), ("/docs/sre/", "/docs/sre/"), ("https://a.b", "/")] {
+        for (url, path) in [
+            ("/", "/"),
+            ("https://x.github.io/kb", "/kb/"),
+            ("/docs/sre/", "/docs/sre/"),
+            ("https://a.b", "/"),
+        ] {
             c.base_url = url.into();
             assert_eq!(c.base_path(), path, "{url}");
         }

@@ -48,7 +48,13 @@ impl Diagnostic {
         Self::new(Severity::Warning, code, file, pos, message)
     }
 
-    fn new(severity: Severity, code: &'static str, file: &str, pos: Pos, message: impl Into<String>) -> Self {
+    fn new(
+        severity: Severity,
+        code: &'static str,
+        file: &str,
+        pos: Pos,
+        message: impl Into<String>,
+    ) -> Self {
         Diagnostic {
             severity,
             code,
@@ -94,7 +100,12 @@ pub struct LineIndex {
 impl LineIndex {
     pub fn new(text: &str) -> Self {
         let mut starts = vec![0];
-        starts.extend(text.bytes().enumerate().filter(|(_, b)| *b == b'\n').map(|(i, _)| i + 1));
+        starts.extend(
+            text.bytes()
+                .enumerate()
+                .filter(|(_, b)| *b == b'\n')
+                .map(|(i, _)| i + 1),
+        );
         LineIndex { starts }
     }
 
@@ -135,7 +146,8 @@ fn floor_char_boundary(text: &str, mut i: usize) -> usize {
 /// Sorts diagnostics so output is deterministic whatever order threads finished in.
 pub fn sort(diags: &mut [Diagnostic]) {
     diags.sort_by(|a, b| {
-        (&a.file, a.line, a.column, a.code, &a.message).cmp(&(&b.file, b.line, b.column, b.code, &b.message))
+        (&a.file, a.line, a.column, a.code, &a.message)
+            .cmp(&(&b.file, b.line, b.column, b.code, &b.message))
     });
 }
 
@@ -171,8 +183,17 @@ pub fn render_human(diags: &[Diagnostic], sources: &Sources) -> String {
             .get(d.file.as_str())
             .map(|text| LineIndex::new(text).line_text(text, d.line).to_string())
             .unwrap_or_default();
-        let start: usize = line_text.chars().take(d.column - 1).map(char::len_utf8).sum();
-        let end: usize = start + line_text[start..].chars().take(d.len).map(char::len_utf8).sum::<usize>();
+        let start: usize = line_text
+            .chars()
+            .take(d.column - 1)
+            .map(char::len_utf8)
+            .sum();
+        let end: usize = start
+            + line_text[start..]
+                .chars()
+                .take(d.len)
+                .map(char::len_utf8)
+                .sum::<usize>();
         let title = level.primary_title(d.message.as_str()).id(d.code);
         let snippet = Snippet::source(line_text.as_str())
             .line_start(d.line)
@@ -180,7 +201,9 @@ pub fn render_human(diags: &[Diagnostic], sources: &Sources) -> String {
             .annotation(AnnotationKind::Primary.span(start..end));
         let mut report = vec![title.element(snippet)];
         if let Some(hint) = &d.hint {
-            report.push(Group::with_title(Level::HELP.secondary_title(hint.as_str())));
+            report.push(Group::with_title(
+                Level::HELP.secondary_title(hint.as_str()),
+            ));
         }
         let _ = writeln!(out, "{}\n", renderer.render(&report));
     }
@@ -190,13 +213,20 @@ pub fn render_human(diags: &[Diagnostic], sources: &Sources) -> String {
 }
 
 pub fn count(diags: &[Diagnostic]) -> (usize, usize) {
-    let errors = diags.iter().filter(|d| d.severity == Severity::Error).count();
+    let errors = diags
+        .iter()
+        .filter(|d| d.severity == Severity::Error)
+        .count();
     (errors, diags.len() - errors)
 }
 
 pub fn summary(errors: usize, warnings: usize) -> String {
     let plural = |n: usize, w: &str| format!("{n} {w}{}", if n == 1 { "" } else { "s" });
-    format!("{}, {}", plural(errors, "error"), plural(warnings, "warning"))
+    format!(
+        "{}, {}",
+        plural(errors, "error"),
+        plural(warnings, "warning")
+    )
 }
 
 /// One JSON object per line, with stable field names.
@@ -234,7 +264,9 @@ pub fn render_github(diags: &[Diagnostic]) -> String {
 
 // Escaping rules of GitHub's workflow commands (actions/toolkit `command.ts`).
 fn escape_data(s: &str) -> String {
-    s.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
+    s.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
 }
 
 fn escape_property(s: &str) -> String {
@@ -259,19 +291,35 @@ mod tests {
 
     #[test]
     fn github_format_escapes_properties_and_data() {
-        let d = Diagnostic::error("broken-link", "a,b:c.md", Pos::new(3, 4, 1), "50% done\nnext");
+        let d = Diagnostic::error(
+            "broken-link",
+            "a,b:c.md",
+            Pos::new(3, 4, 1),
+            "50% done\nnext",
+        );
         let out = render_github(&[d]);
-        assert_eq!(out, "::error file=a%2Cb%3Ac.md,line=3,col=4,title=broken-link::50%25 done%0Anext\n");
+        assert_eq!(
+            out,
+            "::error file=a%2Cb%3Ac.md,line=3,col=4,title=broken-link::50%25 done%0Anext\n"
+        );
     }
 
     #[test]
     fn human_format_quotes_the_line_with_a_caret() {
         let text = "---\ntitle: x\nseverity: SEV9\n---\n";
-        let d = Diagnostic::error("unknown-severity", "content/a.md", Pos::new(3, 11, 4), "unknown severity `SEV9`")
-            .with_hint("use one of SEV1, SEV2");
+        let d = Diagnostic::error(
+            "unknown-severity",
+            "content/a.md",
+            Pos::new(3, 11, 4),
+            "unknown severity `SEV9`",
+        )
+        .with_hint("use one of SEV1, SEV2");
         let sources: Sources = [("content/a.md", text)].into_iter().collect();
         let out = render_human(&[d], &sources);
-        assert!(out.contains("error[unknown-severity]: unknown severity `SEV9`"), "{out}");
+        assert!(
+            out.contains("error[unknown-severity]: unknown severity `SEV9`"),
+            "{out}"
+        );
         assert!(out.contains("content/a.md:3:11"), "{out}");
         assert!(out.contains("severity: SEV9"), "{out}");
         assert!(out.contains("^^^^"), "{out}");

@@ -70,10 +70,19 @@ fn from_inputs(
     mut timings: Vec<(&'static str, Duration)>,
     lap: &mut impl FnMut(&'static str, &mut Vec<(&'static str, Duration)>),
 ) -> KnowledgeBase {
-    let Inputs { documents: files, templates: template_files, assets, diagnostics: mut diags } = inputs;
+    let Inputs {
+        documents: files,
+        templates: template_files,
+        assets,
+        diagnostics: mut diags,
+    } = inputs;
     let (templates, template_diags) = Templates::load(&template_files);
     diags.extend(template_diags);
-    let ctx = validate::Context { config: &config, templates: &templates, today };
+    let ctx = validate::Context {
+        config: &config,
+        templates: &templates,
+        today,
+    };
     let results: Vec<(Document, Vec<Diagnostic>)> = files
         .into_par_iter()
         .map(|file| {
@@ -91,7 +100,9 @@ fn from_inputs(
     let (graph, link_diags) = link::link(&documents);
     diags.extend(link_diags);
     diags.extend(policy::check_timelines(&documents, &graph));
-    diags.extend(policy::check_postmortems(&documents, &graph, &config, today));
+    diags.extend(policy::check_postmortems(
+        &documents, &graph, &config, today,
+    ));
     lap("link+policies", &mut timings);
     diagnostic::sort(&mut diags);
     KnowledgeBase {
@@ -109,12 +120,17 @@ fn from_inputs(
 
 impl KnowledgeBase {
     pub fn has_errors(&self) -> bool {
-        self.diagnostics.iter().any(|d| d.severity == diagnostic::Severity::Error)
+        self.diagnostics
+            .iter()
+            .any(|d| d.severity == diagnostic::Severity::Error)
     }
 
     /// Source texts by path, for rendering diagnostics with their lines.
     pub fn sources(&self) -> diagnostic::Sources<'_> {
-        self.documents.iter().map(|d| (d.rel_path.as_str(), d.text.as_str())).collect()
+        self.documents
+            .iter()
+            .map(|d| (d.rel_path.as_str(), d.text.as_str()))
+            .collect()
     }
 
     pub fn doc(&self, id: &str) -> Option<&Document> {

@@ -32,7 +32,11 @@ impl LinkGraph {
 
 /// Splits a link into its path and fragment, if it points at a local Markdown file.
 pub fn local_markdown_target(dest: &str) -> Option<(&str, Option<&str>)> {
-    if dest.contains("://") || dest.starts_with("mailto:") || dest.starts_with('#') || dest.starts_with('/') {
+    if dest.contains("://")
+        || dest.starts_with("mailto:")
+        || dest.starts_with('#')
+        || dest.starts_with('/')
+    {
         return None;
     }
     let (path, fragment) = match dest.split_once('#') {
@@ -72,8 +76,16 @@ pub fn link(docs: &[Document]) -> (LinkGraph, Vec<Diagnostic>) {
         graph.by_path.insert(doc.rel_path.clone(), i);
         if let Some(&first) = graph.by_id.get(&doc.id) {
             diags.push(
-                Diagnostic::error("duplicate-id", &doc.rel_path, doc.id_pos, format!("id `{}` is already used", doc.id))
-                    .with_hint(format!("{} has the same id; ids are unique across the knowledge base", docs[first].rel_path)),
+                Diagnostic::error(
+                    "duplicate-id",
+                    &doc.rel_path,
+                    doc.id_pos,
+                    format!("id `{}` is already used", doc.id),
+                )
+                .with_hint(format!(
+                    "{} has the same id; ids are unique across the knowledge base",
+                    docs[first].rel_path
+                )),
             );
         } else {
             graph.by_id.insert(doc.id.clone(), i);
@@ -94,7 +106,10 @@ pub fn link(docs: &[Document]) -> (LinkGraph, Vec<Diagnostic>) {
                                     "wrong-ref-kind",
                                     &doc.rel_path,
                                     r.pos,
-                                    format!("`{}` names {} `{}`, not a {kind}", r.field, docs[j].kind, r.target),
+                                    format!(
+                                        "`{}` names {} `{}`, not a {kind}",
+                                        r.field, docs[j].kind, r.target
+                                    ),
                                 )
                                 .with_hint(format!("`{}` takes ids of {kind} documents", r.field)),
                             );
@@ -142,8 +157,13 @@ pub fn link(docs: &[Document]) -> (LinkGraph, Vec<Diagnostic>) {
                 None => {
                     body_links.push(None);
                     diags.push(
-                        Diagnostic::error("broken-link", &doc.rel_path, doc.pos(&l.range), format!("link to missing file `{path}`"))
-                            .with_hint(format!("no document at {target}")),
+                        Diagnostic::error(
+                            "broken-link",
+                            &doc.rel_path,
+                            doc.pos(&l.range),
+                            format!("link to missing file `{path}`"),
+                        )
+                        .with_hint(format!("no document at {target}")),
                     );
                 }
             }
@@ -164,7 +184,11 @@ pub fn link(docs: &[Document]) -> (LinkGraph, Vec<Diagnostic>) {
 
 /// A position of a reference, for diagnostics raised by later stages.
 pub fn ref_pos(doc: &Document, field: &str) -> Pos {
-    doc.meta.refs.iter().find(|r| r.field == field).map_or(Pos::file_start(), |r| r.pos)
+    doc.meta
+        .refs
+        .iter()
+        .find(|r| r.field == field)
+        .map_or(Pos::file_start(), |r| r.pos)
 }
 
 #[cfg(test)]
@@ -173,9 +197,18 @@ mod tests {
 
     #[test]
     fn relative_paths_resolve() {
-        assert_eq!(resolve_relative("content/postmortems/a.md", "../runbooks/b.md"), "content/runbooks/b.md");
-        assert_eq!(resolve_relative("content/a.md", "./x/y.md"), "content/x/y.md");
-        assert_eq!(local_markdown_target("../r/b.md#step-2"), Some(("../r/b.md", Some("step-2"))));
+        assert_eq!(
+            resolve_relative("content/postmortems/a.md", "../runbooks/b.md"),
+            "content/runbooks/b.md"
+        );
+        assert_eq!(
+            resolve_relative("content/a.md", "./x/y.md"),
+            "content/x/y.md"
+        );
+        assert_eq!(
+            local_markdown_target("../r/b.md#step-2"),
+            Some(("../r/b.md", Some("step-2")))
+        );
         assert_eq!(local_markdown_target("https://x.org/a.md"), None);
         assert_eq!(local_markdown_target("../r/b.png"), None);
     }

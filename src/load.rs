@@ -28,7 +28,10 @@ pub fn load(root: &Path, max_file_size: u64) -> Inputs {
     inputs.assets = assets;
     let (templates, _) = walk(root, TEMPLATES_DIR, &mut inputs.diagnostics);
     let read_all = |paths: Vec<String>| -> Vec<Result<SourceFile, Diagnostic>> {
-        paths.into_par_iter().map(|rel| read(root, rel, max_file_size)).collect()
+        paths
+            .into_par_iter()
+            .map(|rel| read(root, rel, max_file_size))
+            .collect()
     };
     for result in read_all(docs) {
         match result {
@@ -57,9 +60,15 @@ fn walk(root: &Path, dir: &str, diags: &mut Vec<Diagnostic>) -> (Vec<String>, Ve
         let entry = match entry {
             Ok(entry) => entry,
             Err(e) => {
-                let path = e.path().map(|p| rel_path(root, p)).unwrap_or_else(|| dir.to_string());
+                let path = e
+                    .path()
+                    .map(|p| rel_path(root, p))
+                    .unwrap_or_else(|| dir.to_string());
                 let (code, msg) = if e.loop_ancestor().is_some() {
-                    ("symlink-loop", "symbolic link loop; this folder is skipped".to_string())
+                    (
+                        "symlink-loop",
+                        "symbolic link loop; this folder is skipped".to_string(),
+                    )
                 } else {
                     ("unreadable", format!("cannot read: {e}"))
                 };
@@ -86,18 +95,27 @@ fn walk(root: &Path, dir: &str, diags: &mut Vec<Diagnostic>) -> (Vec<String>, Ve
 
 fn rel_path(root: &Path, path: &Path) -> String {
     let rel = path.strip_prefix(root).unwrap_or(path);
-    rel.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/")
+    rel.components()
+        .map(|c| c.as_os_str().to_string_lossy())
+        .collect::<Vec<_>>()
+        .join("/")
 }
 
 fn read(root: &Path, rel_path: String, max_file_size: u64) -> Result<SourceFile, Diagnostic> {
     let path: PathBuf = root.join(&rel_path);
     let fail = |code, msg: String| Diagnostic::error(code, &rel_path, Pos::file_start(), msg);
-    let size = std::fs::metadata(&path).map_err(|e| fail("unreadable", format!("cannot read: {e}")))?.len();
+    let size = std::fs::metadata(&path)
+        .map_err(|e| fail("unreadable", format!("cannot read: {e}")))?
+        .len();
     if size > max_file_size {
-        return Err(fail("file-too-large", format!("file is {size} bytes, over the limit of {max_file_size}"))
-            .with_hint("split the document, or raise `max_file_size` in hindsight.yaml"));
+        return Err(fail(
+            "file-too-large",
+            format!("file is {size} bytes, over the limit of {max_file_size}"),
+        )
+        .with_hint("split the document, or raise `max_file_size` in hindsight.yaml"));
     }
-    let bytes = std::fs::read(&path).map_err(|e| fail("unreadable", format!("cannot read: {e}")))?;
+    let bytes =
+        std::fs::read(&path).map_err(|e| fail("unreadable", format!("cannot read: {e}")))?;
     decode(&rel_path, bytes)
 }
 
@@ -110,8 +128,13 @@ pub fn decode(rel_path: &str, bytes: Vec<u8>) -> Result<SourceFile, Diagnostic> 
         let before = String::from_utf8_lossy(&bytes[..valid]);
         let line = before.matches('\n').count() + 1;
         let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-        Diagnostic::error("not-utf8", rel_path, Pos::new(line, column, 1), "file is not valid UTF-8")
-            .with_hint("save the file as UTF-8")
+        Diagnostic::error(
+            "not-utf8",
+            rel_path,
+            Pos::new(line, column, 1),
+            "file is not valid UTF-8",
+        )
+        .with_hint("save the file as UTF-8")
     })?;
     if text.starts_with('\u{feff}') {
         text.drain(..3);
@@ -120,10 +143,15 @@ pub fn decode(rel_path: &str, bytes: Vec<u8>) -> Result<SourceFile, Diagnostic> 
         text = lone_cr_to_lf(text);
     }
     if text.trim().is_empty() {
-        return Err(Diagnostic::error("empty-file", rel_path, Pos::file_start(), "file is empty")
-            .with_hint("write the document from its template: `hindsight new KIND`"));
+        return Err(
+            Diagnostic::error("empty-file", rel_path, Pos::file_start(), "file is empty")
+                .with_hint("write the document from its template: `hindsight new KIND`"),
+        );
     }
-    Ok(SourceFile { rel_path: rel_path.to_string(), text })
+    Ok(SourceFile {
+        rel_path: rel_path.to_string(),
+        text,
+    })
 }
 
 /// A lone CR (classic Mac OS line ends) is a line break to YAML, CommonMark and
@@ -151,13 +179,21 @@ mod tests {
 
     #[test]
     fn lone_carriage_returns_are_line_breaks() {
-        let text = decode("a.md", b"---\rid: x\r\ntitle: y\r---\r".to_vec()).unwrap().text;
+        let text = decode("a.md", b"---\rid: x\r\ntitle: y\r---\r".to_vec())
+            .unwrap()
+            .text;
         assert_eq!(text, "---\nid: x\r\ntitle: y\n---\n");
     }
 
     #[test]
     fn bom_is_dropped_and_empty_is_refused() {
-        assert_eq!(decode("a.md", b"\xef\xbb\xbf---\n".to_vec()).unwrap().text, "---\n");
-        assert_eq!(decode("a.md", b"  \n".to_vec()).unwrap_err().code, "empty-file");
+        assert_eq!(
+            decode("a.md", b"\xef\xbb\xbf---\n".to_vec()).unwrap().text,
+            "---\n"
+        );
+        assert_eq!(
+            decode("a.md", b"  \n".to_vec()).unwrap_err().code,
+            "empty-file"
+        );
     }
 }

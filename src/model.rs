@@ -123,7 +123,13 @@ pub struct TimelineTime {
 }
 
 /// Incident milestones, in the order they must happen.
-pub const MILESTONES: [&str; 5] = ["started_at", "detected_at", "acknowledged_at", "mitigated_at", "resolved_at"];
+pub const MILESTONES: [&str; 5] = [
+    "started_at",
+    "detected_at",
+    "acknowledged_at",
+    "mitigated_at",
+    "resolved_at",
+];
 
 /// Typed values of the fields hindsight itself understands. Filled by `validate`
 /// only with values that passed their checks, so later stages can trust them.

@@ -46,7 +46,10 @@ pub fn split_front_matter(text: &str) -> Result<FrontMatterSplit, SplitError> {
     for line in lines {
         let trimmed = line.trim_end();
         if trimmed == "---" || trimmed == "..." {
-            return Ok(FrontMatterSplit { yaml: yaml_start..offset, body_start: offset + line.len() });
+            return Ok(FrontMatterSplit {
+                yaml: yaml_start..offset,
+                body_start: offset + line.len(),
+            });
         }
         offset += line.len();
     }
@@ -71,10 +74,13 @@ pub fn parse(file: SourceFile) -> (Document, Vec<Diagnostic>) {
         Ok(split) => {
             let (root, problems) = yaml::parse(&text[split.yaml.clone()], 2);
             for p in problems {
-                let d = Diagnostic::error(p.code, &rel_path, Pos::new(p.line, p.column, 1), p.message);
+                let d =
+                    Diagnostic::error(p.code, &rel_path, Pos::new(p.line, p.column, 1), p.message);
                 diags.push(match p.code {
                     "yaml-syntax" => d.with_hint("front matter is YAML between two `---` lines"),
-                    "duplicate-key" => d.with_hint("each field may appear once; remove one of them"),
+                    "duplicate-key" => {
+                        d.with_hint("each field may appear once; remove one of them")
+                    }
                     _ => d.with_hint("front matter should be a small mapping of fields"),
                 });
             }
@@ -87,7 +93,10 @@ pub fn parse(file: SourceFile) -> (Document, Vec<Diagnostic>) {
                             "front-matter-not-mapping",
                             &rel_path,
                             Pos::new(node.line, node.column, 1),
-                            format!("front matter is {}, not a mapping of fields", node.type_name()),
+                            format!(
+                                "front matter is {}, not a mapping of fields",
+                                node.type_name()
+                            ),
                         )
                         .with_hint("write `key: value` lines, e.g. `title: Checkout outage`"),
                     );
@@ -99,22 +108,42 @@ pub fn parse(file: SourceFile) -> (Document, Vec<Diagnostic>) {
         }
         Err(SplitError::Missing) => {
             diags.push(
-                Diagnostic::error("missing-front-matter", &rel_path, Pos::file_start(), "document has no front matter")
-                    .with_hint("start the file with a `---` line, the fields, and another `---` line"),
+                Diagnostic::error(
+                    "missing-front-matter",
+                    &rel_path,
+                    Pos::file_start(),
+                    "document has no front matter",
+                )
+                .with_hint("start the file with a `---` line, the fields, and another `---` line"),
             );
             (None, 0)
         }
         Err(SplitError::Unclosed) => {
             diags.push(
-                Diagnostic::error("unclosed-front-matter", &rel_path, Pos::new(1, 1, 3), "front matter is never closed")
-                    .with_hint("add a line with `---` after the last field"),
+                Diagnostic::error(
+                    "unclosed-front-matter",
+                    &rel_path,
+                    Pos::new(1, 1, 3),
+                    "front matter is never closed",
+                )
+                .with_hint("add a line with `---` after the last field"),
             );
             (None, text.len())
         }
     };
 
-    let scalar = |name: &str| front.as_ref().and_then(|f| f.get(name)).and_then(|n| n.scalar_text());
-    let stem = rel_path.rsplit('/').next().unwrap_or(&rel_path).trim_end_matches(".md").to_string();
+    let scalar = |name: &str| {
+        front
+            .as_ref()
+            .and_then(|f| f.get(name))
+            .and_then(|n| n.scalar_text())
+    };
+    let stem = rel_path
+        .rsplit('/')
+        .next()
+        .unwrap_or(&rel_path)
+        .trim_end_matches(".md")
+        .to_string();
     let (id, id_pos) = match front.as_ref().and_then(|f| f.get("id")) {
         Some(node) if node.scalar_text().is_some_and(|s| !s.trim().is_empty()) => {
             let id = node.scalar_text().unwrap_or_default().trim().to_string();
@@ -123,7 +152,9 @@ pub fn parse(file: SourceFile) -> (Document, Vec<Diagnostic>) {
         }
         _ => (stem, Pos::file_start()),
     };
-    let kind = scalar("kind").or_else(|| kind_from_path(&rel_path)).unwrap_or_default();
+    let kind = scalar("kind")
+        .or_else(|| kind_from_path(&rel_path))
+        .unwrap_or_default();
     let structure = structure(&text, body_start);
     let doc = Document {
         rel_path,
@@ -141,7 +172,14 @@ pub fn parse(file: SourceFile) -> (Document, Vec<Diagnostic>) {
 }
 
 /// A heading as pulldown-cmark reports it: level, title, id, classes, attributes, range.
-type HeadingEntry = (u8, String, Option<String>, Vec<String>, Vec<(String, String)>, Range<usize>);
+type HeadingEntry = (
+    u8,
+    String,
+    Option<String>,
+    Vec<String>,
+    Vec<(String, String)>,
+    Range<usize>,
+);
 
 /// One pass of pulldown-cmark over the body.
 pub fn structure(text: &str, body_start: usize) -> Structure {
@@ -160,14 +198,22 @@ pub fn structure(text: &str, body_start: usize) -> Structure {
     for (event, r) in Parser::new_ext(body, markdown_options()).into_offset_iter() {
         let range = (r.start + body_start)..(r.end + body_start);
         match event {
-            Event::Start(Tag::Heading { level, id, classes, attrs }) => {
+            Event::Start(Tag::Heading {
+                level,
+                id,
+                classes,
+                attrs,
+            }) => {
                 heading_text = Some(String::new());
                 headings.push((
                     heading_level(level),
                     String::new(),
                     id.map(|s| s.to_string()),
                     classes.iter().map(|c| c.to_string()).collect(),
-                    attrs.iter().map(|(k, v)| (k.to_string(), v.as_deref().unwrap_or("").to_string())).collect(),
+                    attrs
+                        .iter()
+                        .map(|(k, v)| (k.to_string(), v.as_deref().unwrap_or("").to_string()))
+                        .collect(),
                     range,
                 ));
             }
@@ -179,7 +225,10 @@ pub fn structure(text: &str, body_start: usize) -> Structure {
             Event::Text(t) | Event::Code(t) if heading_text.is_some() => {
                 heading_text.as_mut().unwrap().push_str(&t);
             }
-            Event::Start(Tag::Link { dest_url, .. }) => links.push(Link { dest: dest_url.to_string(), range }),
+            Event::Start(Tag::Link { dest_url, .. }) => links.push(Link {
+                dest: dest_url.to_string(),
+                range,
+            }),
             Event::Start(Tag::List(_)) => {
                 // A nested list ends the first block of the enclosing task item.
                 if let Some(task) = tasks.last_mut() {
@@ -222,12 +271,19 @@ pub fn structure(text: &str, body_start: usize) -> Structure {
     for (i, (level, title, id, classes, attrs, range)) in headings.iter().enumerate() {
         // pulldown-cmark splits attribute values at spaces; re-read quoted ones from the source.
         let raw = text[range.clone()].lines().next().unwrap_or("");
-        let (id, classes, attrs) = match raw.trim_end().strip_suffix('}').and_then(|r| r.rsplit_once('{')) {
+        let (id, classes, attrs) = match raw
+            .trim_end()
+            .strip_suffix('}')
+            .and_then(|r| r.rsplit_once('{'))
+        {
             Some((_, inner)) if inner.contains('"') => heading_attributes(inner),
             _ => (id.clone(), classes.clone(), attrs.clone()),
         };
         let (id, classes, attrs) = (&id, &classes, &attrs);
-        let end = headings[i + 1..].iter().find(|h| h.0 <= *level).map_or(text.len(), |h| h.5.start);
+        let end = headings[i + 1..]
+            .iter()
+            .find(|h| h.0 <= *level)
+            .map_or(text.len(), |h| h.5.start);
         let base = id.clone().unwrap_or_else(|| slugify(title));
         let mut anchor = base.clone();
         let mut n = 1;
@@ -248,14 +304,21 @@ pub fn structure(text: &str, body_start: usize) -> Structure {
     }
 
     let in_section = |name: &str, offset: usize| {
-        sections.iter().any(|s| s.title.eq_ignore_ascii_case(name) && s.content.contains(&offset))
+        sections
+            .iter()
+            .any(|s| s.title.eq_ignore_ascii_case(name) && s.content.contains(&offset))
     };
     let action_items = tasks
         .iter()
         .filter(|(_, range, _)| in_section("Action Items", range.start))
         .enumerate()
         .map(|(n, (checked, range, first_block_end))| {
-            action_item(text, *checked, range.start..(*first_block_end).min(range.end), n + 1)
+            action_item(
+                text,
+                *checked,
+                range.start..(*first_block_end).min(range.end),
+                n + 1,
+            )
         })
         .collect();
     let mut timeline: Vec<TimelineEntry> = items
@@ -264,10 +327,17 @@ pub fn structure(text: &str, body_start: usize) -> Structure {
         .map(|r| timeline_entry(text, r.clone(), None))
         .collect();
     timeline.extend(
-        rows.iter().filter(|(c, _)| in_section("Timeline", c.start)).map(|(c, e)| timeline_entry(text, c.clone(), Some(e))),
+        rows.iter()
+            .filter(|(c, _)| in_section("Timeline", c.start))
+            .map(|(c, e)| timeline_entry(text, c.clone(), Some(e))),
     );
     timeline.sort_by_key(|e| e.range.start);
-    Structure { sections, links, action_items, timeline }
+    Structure {
+        sections,
+        links,
+        action_items,
+        timeline,
+    }
 }
 
 type HeadingAttributes = (Option<String>, Vec<String>, Vec<(String, String)>);
@@ -283,7 +353,11 @@ fn heading_attributes(inner: &str) -> HeadingAttributes {
                 let after_eq = &rest[i + 1..];
                 if let Some(quoted) = after_eq.strip_prefix('"') {
                     let end = quoted.find('"').unwrap_or(quoted.len());
-                    (key, Some(&quoted[..end]), quoted.get(end + 1..).unwrap_or(""))
+                    (
+                        key,
+                        Some(&quoted[..end]),
+                        quoted.get(end + 1..).unwrap_or(""),
+                    )
                 } else {
                     let end = after_eq.find(' ').unwrap_or(after_eq.len());
                     (key, Some(&after_eq[..end]), &after_eq[end..])
@@ -325,7 +399,8 @@ pub fn slugify(title: &str) -> String {
     }
 }
 
-static TASK_PREFIX: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^\s*(?:[-*+]|\d+[.)])\s+\[[ xX]\]\s*").unwrap());
+static TASK_PREFIX: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^\s*(?:[-*+]|\d+[.)])\s+\[[ xX]\]\s*").unwrap());
 
 /// Reads the tokens of an action item; the rest of the words are its text.
 fn action_item(text: &str, done: bool, range: Range<usize>, n: usize) -> ActionItem {
@@ -352,7 +427,10 @@ fn action_item(text: &str, done: bool, range: Range<usize>, n: usize) -> ActionI
             continue;
         }
         let token_range = start..start + word.len();
-        let token = |value: &str| Token { raw: value.to_string(), range: token_range.clone() };
+        let token = |value: &str| Token {
+            raw: value.to_string(),
+            range: token_range.clone(),
+        };
         let lower = word.to_ascii_lowercase();
         if let Some(handle) = word.strip_prefix('@').filter(|h| !h.is_empty()) {
             let handle = handle.trim_end_matches([',', '.', ';', ')']);
@@ -398,14 +476,22 @@ fn timeline_entry(text: &str, range: Range<usize>, event: Option<&Range<usize>>)
     let time = caps.as_ref().and_then(|c| {
         let time = c.name("time")?.as_str();
         let mut hms = time.split(':').map(|n| n.parse::<u32>().ok());
-        let (h, m, s) = (hms.next()??, hms.next()??, hms.next().flatten().unwrap_or(0));
+        let (h, m, s) = (
+            hms.next()??,
+            hms.next()??,
+            hms.next().flatten().unwrap_or(0),
+        );
         let time = chrono::NaiveTime::from_hms_opt(h, m, s)?;
         let date = match c.name("date") {
             Some(d) => Some(d.as_str().parse::<chrono::NaiveDate>().ok()?),
             None => None,
         };
         let offset = c.name("zone").map(|z| parse_offset(z.as_str()));
-        Some(TimelineTime { date, time, offset: offset.flatten() })
+        Some(TimelineTime {
+            date,
+            time,
+            offset: offset.flatten(),
+        })
     });
     let rest = match (&caps, time) {
         (Some(c), Some(_)) => &first_line[c.get(0).unwrap().end()..],
@@ -416,7 +502,11 @@ fn timeline_entry(text: &str, range: Range<usize>, event: Option<&Range<usize>>)
         None => rest.trim().to_string(),
     };
     let end = range.start + first_line.len();
-    TimelineEntry { time, text: text_of_event, range: range.start..end }
+    TimelineEntry {
+        time,
+        text: text_of_event,
+        range: range.start..end,
+    }
 }
 
 fn parse_offset(zone: &str) -> Option<i32> {
@@ -439,7 +529,10 @@ mod tests {
     use super::*;
 
     fn doc(text: &str) -> (Document, Vec<Diagnostic>) {
-        parse(SourceFile { rel_path: "content/postmortems/pm.md".into(), text: text.into() })
+        parse(SourceFile {
+            rel_path: "content/postmortems/pm.md".into(),
+            text: text.into(),
+        })
     }
 
     #[test]
@@ -454,7 +547,10 @@ mod tests {
 
     #[test]
     fn unclosed_and_missing_front_matter_are_diagnostics() {
-        assert_eq!(doc("---\ntitle: a\n## Summary\n").1[0].code, "unclosed-front-matter");
+        assert_eq!(
+            doc("---\ntitle: a\n## Summary\n").1[0].code,
+            "unclosed-front-matter"
+        );
         let (d, diags) = doc("# Hello\n");
         assert_eq!(diags[0].code, "missing-front-matter");
         assert_eq!(d.id, "pm");
@@ -463,7 +559,10 @@ mod tests {
     #[test]
     fn front_matter_must_be_a_mapping() {
         let diags = doc("---\n- a\n- b\n---\n").1;
-        assert_eq!((diags[0].code, diags[0].line), ("front-matter-not-mapping", 2));
+        assert_eq!(
+            (diags[0].code, diags[0].line),
+            ("front-matter-not-mapping", 2)
+        );
     }
 
     #[test]
@@ -472,7 +571,10 @@ mod tests {
         let s = structure(text, text.find("## C").unwrap());
         assert_eq!(s.sections.len(), 3);
         assert_eq!(s.sections[0].title, "Contributing Factors");
-        assert_eq!(s.sections[0].attrs, vec![("aliases".to_string(), "Root Cause".to_string())]);
+        assert_eq!(
+            s.sections[0].attrs,
+            vec![("aliases".to_string(), "Root Cause".to_string())]
+        );
         assert!(text[s.sections[0].content.clone()].contains("### Detail"));
         assert_eq!(s.sections[2].classes, vec!["optional".to_string()]);
     }
@@ -492,7 +594,10 @@ mod tests {
         assert_eq!(items[1].text, "Roll back");
         assert_eq!(items[1].done_on.as_ref().unwrap().raw, "2026-11-19");
         assert_eq!(items[2].owner, None);
-        assert_eq!(&text[items[0].due.as_ref().unwrap().range.clone()], "due:2026-12-15");
+        assert_eq!(
+            &text[items[0].due.as_ref().unwrap().range.clone()],
+            "due:2026-12-15"
+        );
     }
 
     #[test]
@@ -509,7 +614,10 @@ mod tests {
         assert_eq!(t[1].text, "late");
         assert_eq!(t[2].time.unwrap().offset, Some(0));
         assert_eq!(t[3].time, None);
-        assert_eq!(t[4].time.unwrap().time, chrono::NaiveTime::from_hms_opt(0, 10, 0).unwrap());
+        assert_eq!(
+            t[4].time.unwrap().time,
+            chrono::NaiveTime::from_hms_opt(0, 10, 0).unwrap()
+        );
         assert_eq!(t[4].text, "after midnight");
     }
 

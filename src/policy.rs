@@ -10,7 +10,11 @@ use chrono::{DateTime, Duration, FixedOffset, NaiveDate, TimeZone};
 
 /// The incident metadata that governs a document: its own when it carries
 /// `started_at` (an incident, or a standalone postmortem), else its incident's.
-pub fn incident_meta<'a>(docs: &'a [Document], graph: &LinkGraph, doc: &'a Document) -> Option<&'a Meta> {
+pub fn incident_meta<'a>(
+    docs: &'a [Document],
+    graph: &LinkGraph,
+    doc: &'a Document,
+) -> Option<&'a Meta> {
     if doc.meta.started().is_some() {
         return Some(&doc.meta);
     }
@@ -22,7 +26,10 @@ pub fn incident_meta<'a>(docs: &'a [Document], graph: &LinkGraph, doc: &'a Docum
 /// Resolves timeline entries to instants. A bare time takes the date of the
 /// entry before it (the incident's start for the first) and rolls to the next
 /// day when it goes back by more than twelve hours, i.e. past midnight.
-pub fn resolve_timeline(times: &[Option<TimelineTime>], start: DateTime<FixedOffset>) -> Vec<Option<DateTime<FixedOffset>>> {
+pub fn resolve_timeline(
+    times: &[Option<TimelineTime>],
+    start: DateTime<FixedOffset>,
+) -> Vec<Option<DateTime<FixedOffset>>> {
     let offset = *start.offset();
     let mut current = start;
     times
@@ -53,12 +60,22 @@ pub fn check_timelines(docs: &[Document], graph: &LinkGraph) -> Vec<Diagnostic> 
         }
         for e in entries.iter().filter(|e| e.time.is_none()) {
             diags.push(
-                Diagnostic::warning("timeline-time", &doc.rel_path, doc.pos(&e.range), "timeline entry does not start with a time")
-                    .with_hint("start each entry with a time: `14:02`, `2026-11-03 14:02 UTC` or `**14:02**`"),
+                Diagnostic::warning(
+                    "timeline-time",
+                    &doc.rel_path,
+                    doc.pos(&e.range),
+                    "timeline entry does not start with a time",
+                )
+                .with_hint(
+                    "start each entry with a time: `14:02`, `2026-11-03 14:02 UTC` or `**14:02**`",
+                ),
             );
         }
         let Some(meta) = incident_meta(docs, graph, doc) else {
-            if let Some(e) = entries.iter().find(|e| e.time.is_some_and(|t| t.date.is_none())) {
+            if let Some(e) = entries
+                .iter()
+                .find(|e| e.time.is_some_and(|t| t.date.is_none()))
+            {
                 diags.push(
                     Diagnostic::warning(
                         "timeline-no-date",
@@ -83,8 +100,13 @@ pub fn check_timelines(docs: &[Document], graph: &LinkGraph) -> Vec<Diagnostic> 
             let pos = doc.pos(&e.range);
             if previous.is_some_and(|p| at < p) {
                 diags.push(
-                    Diagnostic::error("timeline-order", &doc.rel_path, pos, "timeline entry is earlier than the one before it")
-                        .with_hint("keep the timeline in chronological order"),
+                    Diagnostic::error(
+                        "timeline-order",
+                        &doc.rel_path,
+                        pos,
+                        "timeline entry is earlier than the one before it",
+                    )
+                    .with_hint("keep the timeline in chronological order"),
                 );
             } else if at < window_start || window_end.is_some_and(|end| at > end) {
                 diags.push(
@@ -92,7 +114,10 @@ pub fn check_timelines(docs: &[Document], graph: &LinkGraph) -> Vec<Diagnostic> 
                         "timeline-window",
                         &doc.rel_path,
                         pos,
-                        format!("timeline entry ({}) is outside the incident window", at.format("%Y-%m-%d %H:%M %:z")),
+                        format!(
+                            "timeline entry ({}) is outside the incident window",
+                            at.format("%Y-%m-%d %H:%M %:z")
+                        ),
                     )
                     .with_hint("the incident runs from `started_at` to `resolved_at`"),
                 );
@@ -104,33 +129,51 @@ pub fn check_timelines(docs: &[Document], graph: &LinkGraph) -> Vec<Diagnostic> 
 }
 
 /// A postmortem must exist for severities that need one, within N days of resolution.
-pub fn check_postmortems(docs: &[Document], graph: &LinkGraph, config: &Config, today: NaiveDate) -> Vec<Diagnostic> {
+pub fn check_postmortems(
+    docs: &[Document],
+    graph: &LinkGraph,
+    config: &Config,
+    today: NaiveDate,
+) -> Vec<Diagnostic> {
     let mut diags = vec![];
     let policy = &config.policies;
     for (i, doc) in docs.iter().enumerate() {
         if doc.kind != "incident" || !graph.postmortems[i].is_empty() {
             continue;
         }
-        let Some(sev) = &doc.meta.severity else { continue };
-        let Some(resolved) = doc.meta.resolved() else { continue };
+        let Some(sev) = &doc.meta.severity else {
+            continue;
+        };
+        let Some(resolved) = doc.meta.resolved() else {
+            continue;
+        };
         if !policy.postmortem_required_for.contains(sev) {
             continue;
         }
         // A due date past chrono's range (a huge `postmortem_due_days`) is never reached.
-        let Some(due) = Duration::try_days(policy.postmortem_due_days).and_then(|d| resolved.date_naive().checked_add_signed(d))
+        let Some(due) = Duration::try_days(policy.postmortem_due_days)
+            .and_then(|d| resolved.date_naive().checked_add_signed(d))
         else {
             continue;
         };
         if today > due {
-            let at = doc.field("resolved_at").map_or(Pos::file_start(), |n| Pos::new(n.line, n.column, 1));
+            let at = doc
+                .field("resolved_at")
+                .map_or(Pos::file_start(), |n| Pos::new(n.line, n.column, 1));
             diags.push(
                 Diagnostic::error(
                     "postmortem-overdue",
                     &doc.rel_path,
                     at,
-                    format!("{sev} incident {} has no postmortem; it was due {due}", doc.id),
+                    format!(
+                        "{sev} incident {} has no postmortem; it was due {due}",
+                        doc.id
+                    ),
                 )
-                .with_hint(format!("write one: `hindsight new postmortem --incident {}`", doc.id)),
+                .with_hint(format!(
+                    "write one: `hindsight new postmortem --incident {}`",
+                    doc.id
+                )),
             );
         }
     }
@@ -143,7 +186,11 @@ mod tests {
     use chrono::NaiveTime;
 
     fn t(h: u32, m: u32) -> Option<TimelineTime> {
-        Some(TimelineTime { date: None, time: NaiveTime::from_hms_opt(h, m, 0).unwrap(), offset: None })
+        Some(TimelineTime {
+            date: None,
+            time: NaiveTime::from_hms_opt(h, m, 0).unwrap(),
+            offset: None,
+        })
     }
 
     #[test]
@@ -153,7 +200,12 @@ mod tests {
         let fmt: Vec<String> = r.iter().map(|d| d.unwrap().to_rfc3339()).collect();
         assert_eq!(
             fmt,
-            ["2026-03-14T23:40:00+01:00", "2026-03-14T23:55:00+01:00", "2026-03-15T00:10:00+01:00", "2026-03-15T01:30:00+01:00"]
+            [
+                "2026-03-14T23:40:00+01:00",
+                "2026-03-14T23:55:00+01:00",
+                "2026-03-15T00:10:00+01:00",
+                "2026-03-15T01:30:00+01:00"
+            ]
         );
     }
 
@@ -167,11 +219,18 @@ mod tests {
     fn checked(files: &[(&str, &str)], config: &Config) -> (Vec<Document>, LinkGraph) {
         let (templates, _) = crate::template::Templates::load(&[]);
         let today = NaiveDate::from_ymd_opt(2026, 11, 26).unwrap();
-        let ctx = crate::validate::Context { config, templates: &templates, today };
+        let ctx = crate::validate::Context {
+            config,
+            templates: &templates,
+            today,
+        };
         let docs: Vec<Document> = files
             .iter()
             .map(|(path, text)| {
-                let file = crate::model::SourceFile { rel_path: path.to_string(), text: text.to_string() };
+                let file = crate::model::SourceFile {
+                    rel_path: path.to_string(),
+                    text: text.to_string(),
+                };
                 let (mut doc, _) = crate::parse::parse(file);
                 crate::validate::validate(&mut doc, &ctx);
                 doc
@@ -185,10 +244,18 @@ mod tests {
     fn timeline_of_an_incident_without_start_is_not_a_panic() {
         let incident = "---\nid: INC-2026-001\ntitle: x\nseverity: SEV3\nstatus: investigating\nservices: [a]\n---\n";
         let pm = "---\nid: PM-2026-001\ntitle: y\nincident: INC-2026-001\nauthors: [dana]\n---\n## Timeline\n- 14:00 start\n";
-        let (docs, graph) =
-            checked(&[("content/incidents/i.md", incident), ("content/postmortems/p.md", pm)], &Config::default());
+        let (docs, graph) = checked(
+            &[
+                ("content/incidents/i.md", incident),
+                ("content/postmortems/p.md", pm),
+            ],
+            &Config::default(),
+        );
         let diags = check_timelines(&docs, &graph);
-        let codes: Vec<_> = diags.iter().map(|d| (d.code, d.file.as_str(), d.line)).collect();
+        let codes: Vec<_> = diags
+            .iter()
+            .map(|d| (d.code, d.file.as_str(), d.line))
+            .collect();
         assert_eq!(codes, [("timeline-no-date", "content/postmortems/p.md", 8)]);
     }
 
@@ -198,10 +265,16 @@ mod tests {
         let mut config = Config::default();
         let today = NaiveDate::from_ymd_opt(2026, 11, 26).unwrap();
         let (docs, graph) = checked(&[("content/incidents/i.md", incident)], &config);
-        assert_eq!(check_postmortems(&docs, &graph, &config, today)[0].code, "postmortem-overdue");
+        assert_eq!(
+            check_postmortems(&docs, &graph, &config, today)[0].code,
+            "postmortem-overdue"
+        );
         for days in [i64::MAX, 99_999_999] {
             config.policies.postmortem_due_days = days;
-            assert!(check_postmortems(&docs, &graph, &config, today).is_empty(), "{days}");
+            assert!(
+                check_postmortems(&docs, &graph, &config, today).is_empty(),
+                "{days}"
+            );
         }
     }
 

@@ -23,10 +23,19 @@ pub struct Context<'a> {
 pub const ACTION_ITEM_TYPES: [&str; 4] = ["prevent", "detect", "mitigate", "process"];
 
 pub fn validate(doc: &mut Document, ctx: &Context) -> Vec<Diagnostic> {
-    let mut v = Validator { file: doc.rel_path.clone(), diags: vec![], ctx };
+    let mut v = Validator {
+        file: doc.rel_path.clone(),
+        diags: vec![],
+        ctx,
+    };
     let template_name = doc.field("template").and_then(Node::scalar_text);
-    let template = ctx.templates.for_document(&doc.kind, template_name.as_deref());
-    let mut meta = Meta { template: template_name.clone(), ..Meta::default() };
+    let template = ctx
+        .templates
+        .for_document(&doc.kind, template_name.as_deref());
+    let mut meta = Meta {
+        template: template_name.clone(),
+        ..Meta::default()
+    };
     match template {
         Some(t) => {
             if let Some(front) = &doc.front {
@@ -40,10 +49,18 @@ pub fn validate(doc: &mut Document, ctx: &Context) -> Vec<Diagnostic> {
         }
         None => {
             let (what, pos) = match (&template_name, doc.field("kind")) {
-                (Some(name), _) => (format!("no template named `{name}`"), node_pos(doc.field("template").unwrap())),
+                (Some(name), _) => (
+                    format!("no template named `{name}`"),
+                    node_pos(doc.field("template").unwrap()),
+                ),
                 (None, Some(kind)) => (format!("unknown kind `{}`", doc.kind), node_pos(kind)),
-                (None, None) if doc.kind.is_empty() => ("document has no kind".to_string(), Pos::file_start()),
-                (None, None) => (format!("unknown kind `{}` (from its folder)", doc.kind), Pos::file_start()),
+                (None, None) if doc.kind.is_empty() => {
+                    ("document has no kind".to_string(), Pos::file_start())
+                }
+                (None, None) => (
+                    format!("unknown kind `{}` (from its folder)", doc.kind),
+                    Pos::file_start(),
+                ),
             };
             v.diags.push(Diagnostic::error("unknown-kind", &v.file, pos, what).with_hint(format!(
                 "known kinds: {}; add `kind:` to the front matter, or `templates/NAME.md` to define a kind",
@@ -87,13 +104,22 @@ impl Validator<'_> {
             seen.push(name.clone());
             let spec = t.field(&name).cloned().or_else(|| common_field(&name));
             let Some(spec) = spec else {
-                let known: Vec<&str> =
-                    t.fields.iter().map(|f| f.name.as_str()).chain(COMMON_FIELDS).collect();
+                let known: Vec<&str> = t
+                    .fields
+                    .iter()
+                    .map(|f| f.name.as_str())
+                    .chain(COMMON_FIELDS)
+                    .collect();
                 let hint = match closest(&name, &known) {
                     Some(s) => format!("did you mean `{s}`?"),
                     None => format!("`{}` documents take: {}", t.name, known.join(", ")),
                 };
-                self.error("unknown-field", node_pos(key), format!("unknown field `{name}`"), Some(hint));
+                self.error(
+                    "unknown-field",
+                    node_pos(key),
+                    format!("unknown field `{name}`"),
+                    Some(hint),
+                );
                 continue;
             };
             if self.value(&spec, value, &name) {
@@ -106,7 +132,11 @@ impl Validator<'_> {
                     "missing-field",
                     Pos::new(1, 1, 3),
                     format!("missing required field `{}`", spec.name),
-                    Some(format!("add `{}: …` ({}) to the front matter", spec.name, describe(spec))),
+                    Some(format!(
+                        "add `{}: …` ({}) to the front matter",
+                        spec.name,
+                        describe(spec)
+                    )),
                 );
             }
         }
@@ -119,14 +149,22 @@ impl Validator<'_> {
             this.error(
                 "wrong-type",
                 pos,
-                format!("field `{name}` should be {expected}, found {}", node.type_name()),
+                format!(
+                    "field `{name}` should be {expected}, found {}",
+                    node.type_name()
+                ),
                 None,
             );
             false
         };
         if node.value == Value::Null {
             if spec.required {
-                self.error("missing-field", pos, format!("required field `{name}` is empty"), None);
+                self.error(
+                    "missing-field",
+                    pos,
+                    format!("required field `{name}` is empty"),
+                    None,
+                );
                 return false;
             }
             return true;
@@ -155,7 +193,11 @@ impl Validator<'_> {
                     Value::Int(i) => i as f64,
                     Value::Float(f) if spec.ty == FieldType::Number => f,
                     _ => {
-                        let what = if spec.ty == FieldType::Int { "an integer" } else { "a number" };
+                        let what = if spec.ty == FieldType::Int {
+                            "an integer"
+                        } else {
+                            "a number"
+                        };
                         return wrong(self, what.into());
                     }
                 };
@@ -167,7 +209,12 @@ impl Validator<'_> {
                         (_, Some(b)) => format!("at most {b}"),
                         _ => unreachable!(),
                     };
-                    self.error("out-of-range", pos, format!("`{name}` is {n}, it must be {range}"), None);
+                    self.error(
+                        "out-of-range",
+                        pos,
+                        format!("`{name}` is {n}, it must be {range}"),
+                        None,
+                    );
                     return false;
                 }
                 true
@@ -214,7 +261,12 @@ impl Validator<'_> {
             },
             FieldType::Enum | FieldType::Severity => {
                 let values: Vec<&str> = if spec.ty == FieldType::Severity {
-                    self.ctx.config.severities.iter().map(String::as_str).collect()
+                    self.ctx
+                        .config
+                        .severities
+                        .iter()
+                        .map(String::as_str)
+                        .collect()
                 } else {
                     spec.values.iter().map(String::as_str).collect()
                 };
@@ -231,7 +283,12 @@ impl Validator<'_> {
                     Some(s) => format!("did you mean `{s}`? ({})", values.join(", ")),
                     None => format!("use one of: {}", values.join(", ")),
                 };
-                self.error(code, pos, format!("unknown {what} `{text}` for `{name}`"), Some(hint));
+                self.error(
+                    code,
+                    pos,
+                    format!("unknown {what} `{text}` for `{name}`"),
+                    Some(hint),
+                );
                 false
             }
             FieldType::Person => match text {
@@ -248,9 +305,20 @@ impl Validator<'_> {
                 None => wrong(self, "a handle".into()),
             },
             FieldType::Url => match text {
-                Some(t) if t.starts_with("https://") || t.starts_with("http://") || t.starts_with("mailto:") => true,
+                Some(t)
+                    if t.starts_with("https://")
+                        || t.starts_with("http://")
+                        || t.starts_with("mailto:") =>
+                {
+                    true
+                }
                 _ => {
-                    self.error("bad-url", pos, format!("`{name}` is not an http(s) URL"), None);
+                    self.error(
+                        "bad-url",
+                        pos,
+                        format!("`{name}` is not an http(s) URL"),
+                        None,
+                    );
                     false
                 }
             },
@@ -260,7 +328,10 @@ impl Validator<'_> {
                     self.error(
                         "wrong-type",
                         pos,
-                        format!("field `{name}` should be a list, found {}", node.type_name()),
+                        format!(
+                            "field `{name}` should be a list, found {}",
+                            node.type_name()
+                        ),
                         Some(format!("write a list: `{name}: {example}`")),
                     );
                     return false;
@@ -270,7 +341,10 @@ impl Validator<'_> {
                         self.error(
                             "too-few",
                             pos,
-                            format!("`{name}` needs at least {min} item{}", if min == 1.0 { "" } else { "s" }),
+                            format!(
+                                "`{name}` needs at least {min} item{}",
+                                if min == 1.0 { "" } else { "s" }
+                            ),
                             None,
                         );
                         return false;
@@ -295,7 +369,8 @@ impl Validator<'_> {
                         match spec.keys.iter().find(|s| s.name == key) {
                             Some(sub) => ok &= self.value(sub, v, &format!("{name}.{key}")),
                             None => {
-                                let known: Vec<&str> = spec.keys.iter().map(|s| s.name.as_str()).collect();
+                                let known: Vec<&str> =
+                                    spec.keys.iter().map(|s| s.name.as_str()).collect();
                                 self.error(
                                     "unknown-field",
                                     node_pos(k),
@@ -314,7 +389,10 @@ impl Validator<'_> {
 
     /// Incident milestones must be in order; `resolved_at` is required once resolved.
     fn milestones(&mut self, doc: &Document, meta: &Meta) {
-        if doc.kind == "incident" && meta.status.as_deref() == Some("resolved") && meta.resolved().is_none() {
+        if doc.kind == "incident"
+            && meta.status.as_deref() == Some("resolved")
+            && meta.resolved().is_none()
+        {
             let at = doc.field("status").map_or(Pos::file_start(), node_pos);
             if doc.field("resolved_at").is_none() {
                 self.error(
@@ -335,7 +413,10 @@ impl Validator<'_> {
                         "timestamp-order",
                         at,
                         format!("`{}` is before `{}`", MILESTONES[i], MILESTONES[j]),
-                        Some(format!("milestones go in this order: {}", MILESTONES.join(" <= "))),
+                        Some(format!(
+                            "milestones go in this order: {}",
+                            MILESTONES.join(" <= ")
+                        )),
                     );
                     continue;
                 }
@@ -348,9 +429,13 @@ impl Validator<'_> {
         let sections = &doc.structure.sections;
         let top = sections.iter().map(|s| s.level).min().unwrap_or(2).max(1);
         for spec in t.sections.iter().filter(|s| !s.optional) {
-            let found = sections.iter().find(|s| s.level <= top.max(2) && spec.matches(&s.title));
+            let found = sections
+                .iter()
+                .find(|s| s.level <= top.max(2) && spec.matches(&s.title));
             let Some(section) = found else {
-                let at = doc.line_index.pos(&doc.text, doc.body_start, doc.body_start);
+                let at = doc
+                    .line_index
+                    .pos(&doc.text, doc.body_start, doc.body_start);
                 let aliases = if spec.aliases.is_empty() {
                     String::new()
                 } else {
@@ -360,11 +445,17 @@ impl Validator<'_> {
                     "missing-section",
                     Pos::new(at.line.saturating_sub(1).max(1), 1, 3),
                     format!("missing required section `{}`{aliases}", spec.title),
-                    Some(format!("add a `## {}` heading with its content", spec.title)),
+                    Some(format!(
+                        "add a `## {}` heading with its content",
+                        spec.title
+                    )),
                 );
                 continue;
             };
-            if crate::template::is_placeholder(&doc.text[section.content.clone()], &spec.placeholder) {
+            if crate::template::is_placeholder(
+                &doc.text[section.content.clone()],
+                &spec.placeholder,
+            ) {
                 self.error(
                     "empty-section",
                     doc.pos(&section.heading),
@@ -422,17 +513,23 @@ impl Validator<'_> {
         if doc.kind != "runbook" {
             return;
         }
-        let Some(reviewed) = meta.last_reviewed else { return };
+        let Some(reviewed) = meta.last_reviewed else {
+            return;
+        };
         let every = meta
             .review_every_days
             .or_else(|| parse_duration_days(&self.ctx.config.policies.runbook_review_every))
             .unwrap_or(180);
         // A due date past chrono's range (`review_every: 99999999d`) is never reached.
-        let Some(due) = chrono::Duration::try_days(every).and_then(|d| reviewed.checked_add_signed(d)) else {
+        let Some(due) =
+            chrono::Duration::try_days(every).and_then(|d| reviewed.checked_add_signed(d))
+        else {
             return;
         };
         if due < self.ctx.today {
-            let at = doc.field("last_reviewed").map_or(Pos::file_start(), node_pos);
+            let at = doc
+                .field("last_reviewed")
+                .map_or(Pos::file_start(), node_pos);
             self.diags.push(
                 Diagnostic::warning(
                     "stale-runbook",
@@ -463,8 +560,14 @@ fn common_field(name: &str) -> Option<FieldSpec> {
     };
     match name {
         "kind" | "template" => Some(base(FieldType::String)),
-        "tags" => Some(FieldSpec { items: Some(Box::new(base(FieldType::String))), ..base(FieldType::List) }),
-        "related" => Some(FieldSpec { items: Some(Box::new(base(FieldType::Ref))), ..base(FieldType::List) }),
+        "tags" => Some(FieldSpec {
+            items: Some(Box::new(base(FieldType::String))),
+            ..base(FieldType::List)
+        }),
+        "related" => Some(FieldSpec {
+            items: Some(Box::new(base(FieldType::Ref))),
+            ..base(FieldType::List)
+        }),
         _ => None,
     }
 }
@@ -492,14 +595,24 @@ fn extract(name: &str, spec: &FieldSpec, node: &Node, meta: &mut Meta) {
     match (spec.ty, &spec.items) {
         (FieldType::Ref, _) => {
             if let Some(t) = text() {
-                meta.refs.push(Reference { field: name.into(), target: t, to: target_kind(spec), pos: node_pos(node) });
+                meta.refs.push(Reference {
+                    field: name.into(),
+                    target: t,
+                    to: target_kind(spec),
+                    pos: node_pos(node),
+                });
             }
         }
         (FieldType::List, Some(item)) if item.ty == FieldType::Ref => {
             if let Value::Seq(items) = &node.value {
                 for n in items {
                     if let Some(t) = n.scalar_text() {
-                        meta.refs.push(Reference { field: name.into(), target: t, to: target_kind(item), pos: node_pos(n) });
+                        meta.refs.push(Reference {
+                            field: name.into(),
+                            target: t,
+                            to: target_kind(item),
+                            pos: node_pos(n),
+                        });
                     }
                 }
             }
@@ -544,7 +657,8 @@ fn extract(name: &str, spec: &FieldSpec, node: &Node, meta: &mut Meta) {
     }
 }
 
-static PERSON: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^@?[A-Za-z0-9][A-Za-z0-9_.-]*$").unwrap());
+static PERSON: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^@?[A-Za-z0-9][A-Za-z0-9_.-]*$").unwrap());
 
 /// RFC 3339 with an offset (a space instead of `T` is accepted).
 pub fn parse_datetime(s: &str) -> Option<DateTime<FixedOffset>> {
@@ -605,8 +719,15 @@ mod tests {
     fn check(path: &str, text: &str) -> (Document, Vec<Diagnostic>) {
         let config = Config::default();
         let (templates, _) = Templates::load(&[]);
-        let ctx = Context { config: &config, templates: &templates, today: NaiveDate::from_ymd_opt(2026, 11, 26).unwrap() };
-        let (mut doc, mut diags) = parse(SourceFile { rel_path: path.into(), text: text.into() });
+        let ctx = Context {
+            config: &config,
+            templates: &templates,
+            today: NaiveDate::from_ymd_opt(2026, 11, 26).unwrap(),
+        };
+        let (mut doc, mut diags) = parse(SourceFile {
+            rel_path: path.into(),
+            text: text.into(),
+        });
         diags.extend(validate(&mut doc, &ctx));
         (doc, diags)
     }
@@ -633,36 +754,70 @@ mod tests {
     fn field_rules_each_point_at_their_line() {
         let text = INCIDENT
             .replace("severity: SEV2", "severity: SEV9")
-            .replace("started_at: 2026-11-03T14:00:00Z", "started_at: 2026-11-03 14:00")
-            .replace("title: Checkout down\n", "titel: Checkout down\nimpact:\n  users_affected: many\n  minutes: 3\n");
+            .replace(
+                "started_at: 2026-11-03T14:00:00Z",
+                "started_at: 2026-11-03 14:00",
+            )
+            .replace(
+                "title: Checkout down\n",
+                "titel: Checkout down\nimpact:\n  users_affected: many\n  minutes: 3\n",
+            );
         let (_, diags) = check("content/incidents/a.md", &text);
         assert_eq!(
             codes(&diags),
-            [("missing-field", 1), ("unknown-field", 3), ("wrong-type", 5), ("unknown-field", 6), ("unknown-severity", 7), ("bad-datetime", 10)]
+            [
+                ("missing-field", 1),
+                ("unknown-field", 3),
+                ("wrong-type", 5),
+                ("unknown-field", 6),
+                ("unknown-severity", 7),
+                ("bad-datetime", 10)
+            ]
         );
         let typo = diags.iter().find(|d| d.line == 3).unwrap();
         assert_eq!(typo.hint.as_deref(), Some("did you mean `title`?"));
-        assert_eq!(diags.iter().find(|d| d.code == "wrong-type").unwrap().column, 19);
+        assert_eq!(
+            diags
+                .iter()
+                .find(|d| d.code == "wrong-type")
+                .unwrap()
+                .column,
+            19
+        );
     }
 
     #[test]
     fn pattern_and_list_types() {
-        let text = INCIDENT.replace("id: INC-2026-001", "id: INCIDENT-1").replace("services: [checkout]", "services: checkout");
+        let text = INCIDENT
+            .replace("id: INC-2026-001", "id: INCIDENT-1")
+            .replace("services: [checkout]", "services: checkout");
         let (_, diags) = check("content/incidents/a.md", &text);
         assert_eq!(codes(&diags), [("pattern-mismatch", 2), ("wrong-type", 6)]);
-        assert_eq!(diags[1].hint.as_deref(), Some("write a list: `services: [checkout]`"));
+        assert_eq!(
+            diags[1].hint.as_deref(),
+            Some("write a list: `services: [checkout]`")
+        );
     }
 
     #[test]
     fn milestones_out_of_order_and_resolved_without_time() {
-        let text = INCIDENT.replace("resolved_at: 2026-11-03T15:00:00Z", "detected_at: 2026-11-03T13:00:00Z");
+        let text = INCIDENT.replace(
+            "resolved_at: 2026-11-03T15:00:00Z",
+            "detected_at: 2026-11-03T13:00:00Z",
+        );
         let (_, diags) = check("content/incidents/a.md", &text);
-        assert_eq!(codes(&diags), [("missing-field", 5), ("timestamp-order", 8)]);
+        assert_eq!(
+            codes(&diags),
+            [("missing-field", 5), ("timestamp-order", 8)]
+        );
     }
 
     #[test]
     fn offsets_compare_as_instants() {
-        let text = INCIDENT.replace("resolved_at: 2026-11-03T15:00:00Z", "resolved_at: 2026-11-03T15:30:00+01:00");
+        let text = INCIDENT.replace(
+            "resolved_at: 2026-11-03T15:00:00Z",
+            "resolved_at: 2026-11-03T15:30:00+01:00",
+        );
         assert!(check("content/incidents/a.md", &text).1.is_empty());
     }
 
@@ -672,7 +827,10 @@ mod tests {
     fn sections_required_aliases_and_placeholders() {
         let (_, diags) = check("content/postmortems/a.md", PM);
         assert_eq!(codes(&diags), [("empty-section", 14)]);
-        let (_, diags) = check("content/postmortems/a.md", &PM.replace("## Impact\nI\n", ""));
+        let (_, diags) = check(
+            "content/postmortems/a.md",
+            &PM.replace("## Impact\nI\n", ""),
+        );
         assert_eq!(codes(&diags)[0], ("missing-section", 5));
     }
 
@@ -685,7 +843,12 @@ mod tests {
         let (_, diags) = check("content/postmortems/a.md", &text);
         assert_eq!(
             codes(&diags),
-            [("action-item-owner", 15), ("action-item-due", 16), ("bad-date", 18), ("action-item-type", 18)]
+            [
+                ("action-item-owner", 15),
+                ("action-item-due", 16),
+                ("bad-date", 18),
+                ("action-item-type", 18)
+            ]
         );
     }
 
@@ -716,8 +879,15 @@ mod tests {
         assert_eq!(parse_duration_days("90d"), Some(90));
         assert_eq!(parse_duration_days("2w"), Some(14));
         assert_eq!(parse_duration_days("x"), None);
-        assert_eq!(parse_duration_days("99999999999999999y"), None, "overflow is not a duration");
-        assert_eq!(closest("sevrity", &["severity", "status"]), Some("severity"));
+        assert_eq!(
+            parse_duration_days("99999999999999999y"),
+            None,
+            "overflow is not a duration"
+        );
+        assert_eq!(
+            closest("sevrity", &["severity", "status"]),
+            Some("severity")
+        );
         assert_eq!(closest("zzz", &["severity"]), None);
     }
 }

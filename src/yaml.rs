@@ -56,7 +56,10 @@ impl Node {
 
     pub fn get(&self, key: &str) -> Option<&Node> {
         match &self.value {
-            Value::Map(entries) => entries.iter().find(|(k, _)| k.as_str() == Some(key)).map(|(_, v)| v),
+            Value::Map(entries) => entries
+                .iter()
+                .find(|(k, _)| k.as_str() == Some(key))
+                .map(|(_, v)| v),
             _ => None,
         }
     }
@@ -83,7 +86,12 @@ impl Node {
     fn size(&self) -> usize {
         match &self.value {
             Value::Seq(items) => 1 + items.iter().map(Node::size).sum::<usize>(),
-            Value::Map(entries) => 1 + entries.iter().map(|(k, v)| k.size() + v.size()).sum::<usize>(),
+            Value::Map(entries) => {
+                1 + entries
+                    .iter()
+                    .map(|(k, v)| k.size() + v.size())
+                    .sum::<usize>()
+            }
             _ => 1,
         }
     }
@@ -99,7 +107,10 @@ impl Node {
             Value::Str(s) => J::String(s.clone()),
             Value::Seq(items) => J::Array(items.iter().map(Node::to_json).collect()),
             Value::Map(entries) => J::Object(
-                entries.iter().map(|(k, v)| (k.scalar_text().unwrap_or_default(), v.to_json())).collect(),
+                entries
+                    .iter()
+                    .map(|(k, v)| (k.scalar_text().unwrap_or_default(), v.to_json()))
+                    .collect(),
             ),
         }
     }
@@ -117,7 +128,10 @@ pub struct YamlProblem {
 /// Parses one YAML document. `first_line` is the file line the YAML text starts on.
 /// Returns the root (None when the text is empty or unusable) and every problem found.
 pub fn parse(text: &str, first_line: usize) -> (Option<Node>, Vec<YamlProblem>) {
-    let mut builder = Builder { first_line, ..Default::default() };
+    let mut builder = Builder {
+        first_line,
+        ..Default::default()
+    };
     let mut parser = Parser::new_from_str(text);
     if let Err(e) = parser.load(&mut builder, false) {
         let m = e.marker();
@@ -157,7 +171,12 @@ struct Open {
 impl Builder {
     fn abort(&mut self, code: &'static str, message: String, line: usize, column: usize) {
         if !self.aborted {
-            self.problems.push(YamlProblem { code, message, line, column });
+            self.problems.push(YamlProblem {
+                code,
+                message,
+                line,
+                column,
+            });
             self.aborted = true;
         }
     }
@@ -176,7 +195,9 @@ impl Builder {
                 None => parent.pending_key = Some(node),
                 Some(key) => {
                     let key_text = key.scalar_text();
-                    if key_text.is_some() && entries.iter().any(|(k, _)| k.scalar_text() == key_text) {
+                    if key_text.is_some()
+                        && entries.iter().any(|(k, _)| k.scalar_text() == key_text)
+                    {
                         self.problems.push(YamlProblem {
                             code: "duplicate-key",
                             message: format!("duplicate key `{}`", key_text.unwrap_or_default()),
@@ -202,7 +223,12 @@ impl MarkedEventReceiver for Builder {
         let column = mark.col() + 1;
         self.nodes += 1;
         if self.nodes > MAX_NODES {
-            self.abort("yaml-too-large", format!("front matter has more than {MAX_NODES} values"), line, column);
+            self.abort(
+                "yaml-too-large",
+                format!("front matter has more than {MAX_NODES} values"),
+                line,
+                column,
+            );
             return;
         }
         match ev {
@@ -212,15 +238,39 @@ impl MarkedEventReceiver for Builder {
                 } else {
                     Value::Str(text)
                 };
-                self.insert(Node { value, line, column }, anchor);
+                self.insert(
+                    Node {
+                        value,
+                        line,
+                        column,
+                    },
+                    anchor,
+                );
             }
             Event::SequenceStart(anchor, _) | Event::MappingStart(anchor, _) => {
                 if self.stack.len() >= MAX_DEPTH {
-                    self.abort("yaml-too-deep", format!("front matter nests deeper than {MAX_DEPTH} levels"), line, column);
+                    self.abort(
+                        "yaml-too-deep",
+                        format!("front matter nests deeper than {MAX_DEPTH} levels"),
+                        line,
+                        column,
+                    );
                     return;
                 }
-                let value = if matches!(ev, Event::SequenceStart(..)) { Value::Seq(vec![]) } else { Value::Map(vec![]) };
-                self.stack.push(Open { node: Node { value, line, column }, anchor, pending_key: None });
+                let value = if matches!(ev, Event::SequenceStart(..)) {
+                    Value::Seq(vec![])
+                } else {
+                    Value::Map(vec![])
+                };
+                self.stack.push(Open {
+                    node: Node {
+                        value,
+                        line,
+                        column,
+                    },
+                    anchor,
+                    pending_key: None,
+                });
             }
             Event::SequenceEnd | Event::MappingEnd => {
                 if let Some(open) = self.stack.pop() {
@@ -228,8 +278,19 @@ impl MarkedEventReceiver for Builder {
                 }
             }
             Event::Alias(id) => {
-                let Some(target) = self.anchors.iter().rev().find(|(a, _)| *a == id).map(|(_, n)| n.clone()) else {
-                    self.abort("yaml-syntax", "alias to an unknown anchor".into(), line, column);
+                let Some(target) = self
+                    .anchors
+                    .iter()
+                    .rev()
+                    .find(|(a, _)| *a == id)
+                    .map(|(_, n)| n.clone())
+                else {
+                    self.abort(
+                        "yaml-syntax",
+                        "alias to an unknown anchor".into(),
+                        line,
+                        column,
+                    );
                     return;
                 };
                 self.nodes += target.size();
@@ -242,9 +303,20 @@ impl MarkedEventReceiver for Builder {
                     );
                     return;
                 }
-                self.insert(Node { value: target.value, line, column }, 0);
+                self.insert(
+                    Node {
+                        value: target.value,
+                        line,
+                        column,
+                    },
+                    0,
+                );
             }
-            Event::StreamStart | Event::StreamEnd | Event::DocumentStart | Event::DocumentEnd | Event::Nothing => {}
+            Event::StreamStart
+            | Event::StreamEnd
+            | Event::DocumentStart
+            | Event::DocumentEnd
+            | Event::Nothing => {}
         }
     }
 }
@@ -267,8 +339,13 @@ fn resolve_plain(text: String) -> Value {
             return Value::Int(i);
         }
     }
-    let looks_numeric = digits.bytes().next().is_some_and(|b| b.is_ascii_digit() || b == b'.')
-        && digits.bytes().all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'e' | b'E' | b'-' | b'+'));
+    let looks_numeric = digits
+        .bytes()
+        .next()
+        .is_some_and(|b| b.is_ascii_digit() || b == b'.')
+        && digits
+            .bytes()
+            .all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'e' | b'E' | b'-' | b'+'));
     if looks_numeric {
         if let Ok(f) = text.parse::<f64>() {
             return Value::Float(f);
@@ -283,25 +360,41 @@ mod tests {
 
     #[test]
     fn nested_fields_know_their_lines() {
-        let (root, problems) = parse("title: x\nimpact:\n  users_affected: 12\n  customer_minutes: lots\n", 2);
+        let (root, problems) = parse(
+            "title: x\nimpact:\n  users_affected: 12\n  customer_minutes: lots\n",
+            2,
+        );
         assert!(problems.is_empty(), "{problems:?}");
         let root = root.unwrap();
         let minutes = root.get("impact").unwrap().get("customer_minutes").unwrap();
         assert_eq!((minutes.line, minutes.column), (5, 21));
         assert_eq!(minutes.value, Value::Str("lots".into()));
-        assert_eq!(root.get("impact").unwrap().get("users_affected").unwrap().value, Value::Int(12));
+        assert_eq!(
+            root.get("impact")
+                .unwrap()
+                .get("users_affected")
+                .unwrap()
+                .value,
+            Value::Int(12)
+        );
     }
 
     #[test]
     fn scalars_resolve_like_yaml_core_schema() {
-        let (root, _) = parse("a: 1\nb: 1.5\nc: true\nd: ~\ne: '1'\nf: 2026-01-02\ng: SEV1\n", 1);
+        let (root, _) = parse(
+            "a: 1\nb: 1.5\nc: true\nd: ~\ne: '1'\nf: 2026-01-02\ng: SEV1\n",
+            1,
+        );
         let root = root.unwrap();
         assert_eq!(root.get("a").unwrap().value, Value::Int(1));
         assert_eq!(root.get("b").unwrap().value, Value::Float(1.5));
         assert_eq!(root.get("c").unwrap().value, Value::Bool(true));
         assert_eq!(root.get("d").unwrap().value, Value::Null);
         assert_eq!(root.get("e").unwrap().value, Value::Str("1".into()));
-        assert_eq!(root.get("f").unwrap().value, Value::Str("2026-01-02".into()));
+        assert_eq!(
+            root.get("f").unwrap().value,
+            Value::Str("2026-01-02".into())
+        );
         assert_eq!(root.get("g").unwrap().value, Value::Str("SEV1".into()));
     }
 
@@ -326,7 +419,10 @@ mod tests {
         let mut text = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
         for i in 1..9 {
             let prev = format!("*a{}", i - 1);
-            text.push_str(&format!("a{i}: &a{i} [{}]\n", [prev.as_str(); 10].join(", ")));
+            text.push_str(&format!(
+                "a{i}: &a{i} [{}]\n",
+                [prev.as_str(); 10].join(", ")
+            ));
         }
         let (root, problems) = parse(&text, 1);
         assert!(root.is_none());
@@ -337,7 +433,10 @@ mod tests {
     fn small_aliases_are_fine() {
         let (root, problems) = parse("base: &b [a, b]\ncopy: *b\n", 1);
         assert!(problems.is_empty());
-        assert_eq!(root.unwrap().get("copy").unwrap().to_json(), serde_json::json!(["a", "b"]));
+        assert_eq!(
+            root.unwrap().get("copy").unwrap().to_json(),
+            serde_json::json!(["a", "b"])
+        );
     }
 
     #[test]
