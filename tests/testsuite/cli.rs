@@ -207,3 +207,31 @@ fn no_config_means_defaults() {
     let run = check(kb.path(), &["--format", "json"]);
     assert_eq!((run.code, run.stdout.as_str()), (0, ""), "{}", run.stderr);
 }
+
+/// Every file under a folder with its bytes and modification time.
+fn tree(root: &std::path::Path) -> Vec<(std::path::PathBuf, Vec<u8>, std::time::SystemTime)> {
+    walkdir::WalkDir::new(root)
+        .sort_by_file_name()
+        .into_iter()
+        .map(|e| e.unwrap())
+        .filter(|e| e.file_type().is_file())
+        .map(|e| {
+            let meta = e.metadata().unwrap();
+            (
+                e.path().to_path_buf(),
+                std::fs::read(e.path()).unwrap(),
+                meta.modified().unwrap(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn check_never_writes_into_the_knowledge_base() {
+    let kb = scratch_copy("mistakes");
+    let before = tree(kb.path());
+    for format in ["human", "json", "github"] {
+        assert_eq!(check(kb.path(), &["--format", format]).code, 1);
+    }
+    assert_eq!(tree(kb.path()), before);
+}
