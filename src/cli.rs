@@ -35,6 +35,12 @@ pub enum Command {
     Check(CheckArgs),
     /// Check, then write the static site (public/ by default).
     Build(crate::build::BuildArgs),
+    /// Create a knowledge base: config, templates, examples, CI workflow. Never overwrites.
+    Init(crate::scaffold::InitArgs),
+    /// Write a new document from its template with the next free id; prints its path.
+    New(crate::scaffold::NewArgs),
+    /// Explain a diagnostic code (or list them all).
+    Explain(crate::rules::ExplainArgs),
     /// List action items for a stand-up: open and overdue ones, by owner or service.
     Actions(crate::report::ActionsArgs),
     /// Print the headline metrics: MTTD, MTTR, postmortem coverage, action items.
@@ -56,6 +62,9 @@ pub struct CheckArgs {
     /// Report overdue action items as errors (`action-item-overdue`).
     #[arg(long)]
     pub deny_overdue: bool,
+    /// Report only on files changed since this git ref (and the documents they link to).
+    #[arg(long, value_name = "REF")]
+    pub changed_since: Option<String>,
 }
 
 pub fn main() -> ExitCode {
@@ -63,6 +72,9 @@ pub fn main() -> ExitCode {
     match cli.command {
         Command::Check(args) => check(args),
         Command::Build(args) => crate::build::run(args),
+        Command::Init(args) => crate::scaffold::run_init(args),
+        Command::New(args) => crate::scaffold::run_new(args),
+        Command::Explain(args) => crate::rules::run_explain(args),
         Command::Actions(args) => crate::report::actions(args),
         Command::Stats(args) => crate::report::stats(args),
     }
@@ -87,6 +99,16 @@ fn print_timings(kb: &kb::KnowledgeBase) {
 pub fn check(args: CheckArgs) -> ExitCode {
     let today = args.common.today.unwrap_or_else(kb::today_utc);
     let root = &args.common.root;
+    let changed = match &args.changed_since {
+        Some(git_ref) => match crate::changed::changed_files(root, git_ref) {
+            Ok(files) => Some(files),
+            Err(e) => {
+                eprintln!("error[git]: --changed-since {git_ref}: {e}");
+                return ExitCode::from(2);
+            }
+        },
+        None => None,
+    };
     let kb = match kb::open(root, today) {
         Ok(kb) => kb,
         Err(e) => return setup_failed(e),
@@ -94,6 +116,7 @@ pub fn check(args: CheckArgs) -> ExitCode {
     if args.common.timings {
         print_timings(&kb);
     }
+    let scope = changed.map(|files| crate::changed::scope(&kb, &files));
     let mut wanted = vec![];
     for f in &args.files {
         match relative_to_root(root, f) {
@@ -109,7 +132,10 @@ pub fn check(args: CheckArgs) -> ExitCode {
         .diagnostics
         .iter()
         .chain(&overdue)
-        .filter(|d| wanted.is_empty() || wanted.contains(&d.file))
+        .filter(|d| match &scope {
+            Some(scope) => scope.includes(d) || wanted.contains(&d.file),
+            None => wanted.is_empty() || wanted.contains(&d.file),
+        })
         .cloned()
         .collect();
     diagnostic::sort(&mut diags);

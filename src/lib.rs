@@ -5,6 +5,7 @@
 
 pub mod aggregate;
 pub mod build;
+pub mod changed;
 pub mod charts;
 pub mod cli;
 pub mod config;
@@ -17,6 +18,8 @@ pub mod parse;
 pub mod policy;
 pub mod render;
 pub mod report;
+pub mod rules;
+pub mod scaffold;
 pub mod search;
 pub mod site;
 pub mod template;
