@@ -14,6 +14,9 @@ use yaml_rust2::scanner::{Marker, TScalarStyle};
 const MAX_NODES: usize = 10_000;
 /// Deeper nesting than this is never a real front matter and could exhaust the stack.
 const MAX_DEPTH: usize = 64;
+/// Bytes of text aliases may copy in all: few values but long ones (one big
+/// string behind thousands of aliases) would otherwise take gigabytes.
+const MAX_ALIAS_BYTES: usize = 1 << 20;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Node {
@@ -96,6 +99,19 @@ impl Node {
         }
     }
 
+    /// Bytes of text in the node, keys included.
+    fn text_len(&self) -> usize {
+        match &self.value {
+            Value::Str(s) => s.len(),
+            Value::Seq(items) => items.iter().map(Node::text_len).sum(),
+            Value::Map(entries) => entries
+                .iter()
+                .map(|(k, v)| k.text_len() + v.text_len())
+                .sum(),
+            _ => 0,
+        }
+    }
+
     /// The node as JSON, for templates and exports.
     pub fn to_json(&self) -> serde_json::Value {
         use serde_json::Value as J;
@@ -156,6 +172,8 @@ struct Builder {
     anchors: Vec<(usize, Node)>,
     root: Option<Node>,
     nodes: usize,
+    /// Bytes of text copied by aliases so far.
+    alias_bytes: usize,
     problems: Vec<YamlProblem>,
     /// Set when the input is hostile; later events are ignored.
     aborted: bool,
@@ -283,7 +301,7 @@ impl MarkedEventReceiver for Builder {
                     .iter()
                     .rev()
                     .find(|(a, _)| *a == id)
-                    .map(|(_, n)| n.clone())
+                    .map(|(_, n)| n)
                 else {
                     self.abort(
                         "yaml-syntax",
@@ -294,18 +312,25 @@ impl MarkedEventReceiver for Builder {
                     return;
                 };
                 self.nodes += target.size();
-                if self.nodes > MAX_NODES {
+                self.alias_bytes += target.text_len();
+                if self.nodes > MAX_NODES || self.alias_bytes > MAX_ALIAS_BYTES {
+                    let what = if self.nodes > MAX_NODES {
+                        format!("more than {MAX_NODES} values")
+                    } else {
+                        format!("more than {} KiB of text", MAX_ALIAS_BYTES >> 10)
+                    };
                     self.abort(
                         "yaml-alias-bomb",
-                        format!("YAML aliases expand to more than {MAX_NODES} values"),
+                        format!("YAML aliases expand to {what}"),
                         line,
                         column,
                     );
                     return;
                 }
+                let value = target.value.clone();
                 self.insert(
                     Node {
-                        value: target.value,
+                        value,
                         line,
                         column,
                     },
@@ -427,6 +452,24 @@ mod tests {
         let (root, problems) = parse(&text, 1);
         assert!(root.is_none());
         assert_eq!(problems[0].code, "yaml-alias-bomb");
+    }
+
+    #[test]
+    fn aliases_of_long_strings_are_refused() {
+        // Few values, but 4000 copies of 100 KB would be 400 MB.
+        let text = format!(
+            "a: &a \"{}\"\nb: [{}]\n",
+            "x".repeat(100_000),
+            ["*a"; 4000].join(", ")
+        );
+        let (root, problems) = parse(&text, 1);
+        assert!(root.is_none());
+        assert_eq!(problems[0].code, "yaml-alias-bomb");
+        assert!(
+            problems[0].message.contains("KiB of text"),
+            "{}",
+            problems[0].message
+        );
     }
 
     #[test]
