@@ -214,3 +214,25 @@ fn pathological_markdown_finishes_quickly() {
     assert!(run.elapsed < QUICK, "took {:?}", run.elapsed);
     assert_eq!(run.code, 1);
 }
+
+/// Few values but long ones: one 500 KB string behind thousands of aliases
+/// would take gigabytes if aliases were only counted, not weighed.
+#[test]
+fn aliases_of_a_long_string_are_refused_quickly() {
+    let kb = tempfile::tempdir().unwrap();
+    let dir = kb.path().join("content/runbooks");
+    std::fs::create_dir_all(&dir).unwrap();
+    let text = format!(
+        "---\nid: RB-a\ntitle: x\nlong: &a \"{}\"\ncopies: [{}]\n---\n",
+        "x".repeat(500_000),
+        ["*a"; 4000].join(", ")
+    );
+    std::fs::write(dir.join("a.md"), text).unwrap();
+    let run = check(kb.path(), &["--format", "json"]);
+    assert!(run.elapsed < QUICK, "took {:?}", run.elapsed);
+    let bomb = run
+        .diagnostics()
+        .into_iter()
+        .find(|d| d.code == "yaml-alias-bomb");
+    assert_eq!(bomb.map(|d| d.line), Some(5), "{}", run.stdout);
+}
