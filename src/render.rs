@@ -124,11 +124,31 @@ pub fn render_body(doc: &Document, links: &Links) -> String {
     html
 }
 
+/// Renders one line of Markdown (a timeline entry, an action item) to inline
+/// HTML. Raw HTML is shown as text: these lines are short and quoted often.
+pub fn inline_markdown(text: &str) -> String {
+    let events = pulldown_cmark::Parser::new_ext(text, markdown_options()).filter_map(|e| match e {
+        Event::Start(Tag::Paragraph) | Event::End(TagEnd::Paragraph) => None,
+        Event::Html(h) | Event::InlineHtml(h) => Some(Event::Text(h)),
+        Event::Start(Tag::Link { link_type, dest_url, title, id }) if is_script_url(&dest_url) => {
+            Some(Event::Start(Tag::Link { link_type, dest_url: CowStr::from("#"), title, id }))
+        }
+        other => Some(other),
+    });
+    let mut html = String::with_capacity(text.len() + 16);
+    pulldown_cmark::html::push_html(&mut html, events);
+    html.trim_end().to_string()
+}
+
+fn is_script_url(dest: &str) -> bool {
+    let lower = dest.trim().to_ascii_lowercase();
+    lower.starts_with("javascript:") || lower.starts_with("vbscript:") || lower.starts_with("data:text/html")
+}
+
 /// Where a non-Markdown link points in the site: external links stay, relative
 /// ones resolve against the source file's folder; script URLs are dropped.
 fn site_url<'a>(doc: &Document, dest: &CowStr<'a>, base: &str) -> CowStr<'a> {
-    let lower = dest.trim().to_ascii_lowercase();
-    if lower.starts_with("javascript:") || lower.starts_with("vbscript:") || lower.starts_with("data:text/html") {
+    if is_script_url(dest) {
         return CowStr::from("#");
     }
     if dest.contains("://") || dest.starts_with('#') || dest.starts_with("mailto:") || dest.starts_with("tel:") {
@@ -257,6 +277,12 @@ mod tests {
     fn action_items_get_anchors() {
         let html = render("---\nid: a\n---\n## Action Items\n- [ ] Do it @dana due:2026-12-01\n", false);
         assert!(html.contains("id=\"ai-1\""), "{html}");
+    }
+
+    #[test]
+    fn inline_markdown_renders_code_and_escapes_html() {
+        assert_eq!(inline_markdown("Run `kubectl` <b>now</b>"), "Run <code>kubectl</code> &lt;b&gt;now&lt;/b&gt;");
+        assert!(!inline_markdown("[x](javascript:alert(1))").contains("javascript"));
     }
 
     #[test]

@@ -8,30 +8,35 @@
 use crate::kb::KnowledgeBase;
 use crate::site::DocSummary;
 use rayon::prelude::*;
-use std::collections::HashMap;
+use std::borrow::Cow;
+use std::collections::{HashMap, HashSet};
 
 const TERMS_PER_DOC: usize = 24;
-const STOP: &[&str] = &[
+const STOP: [&str; 59] = [
     "the", "and", "for", "was", "were", "that", "this", "with", "from", "into", "have", "has", "had", "are", "but", "not",
     "our", "its", "all", "any", "can", "will", "which", "when", "then", "than", "there", "their", "they", "what", "who",
     "also", "after", "before", "over", "under", "out", "one", "two", "would", "could", "should", "been", "being", "more",
     "most", "some", "such", "only", "other", "about", "each", "per", "via", "did", "does", "how", "why", "where",
 ];
 
-fn words(text: &str) -> impl Iterator<Item = String> + '_ {
+fn words<'t>(text: &'t str, stop: &'t HashSet<&'static str>) -> impl Iterator<Item = Cow<'t, str>> + 't {
     text.split(|c: char| !c.is_alphanumeric() && c != '-' && c != '_')
-        .map(|w| w.trim_matches(['-', '_']).to_lowercase())
-        .filter(|w| w.chars().count() >= 3 && w.len() <= 32 && !STOP.contains(&w.as_str()) && !w.chars().all(|c| c.is_ascii_digit()))
+        .map(|w| w.trim_matches(['-', '_']))
+        .filter(|w| w.len() >= 3 && w.len() <= 32 && !w.bytes().all(|b| b.is_ascii_digit()))
+        // Most words are already lowercase: only allocate for the others.
+        .map(|w| if w.chars().any(char::is_uppercase) { Cow::Owned(w.to_lowercase()) } else { Cow::Borrowed(w) })
+        .filter(move |w| !stop.contains(w.as_ref()))
 }
 
 pub fn index(kb: &KnowledgeBase, summaries: &[DocSummary]) -> String {
     // Term frequencies per document, in parallel; then document frequencies.
-    let tfs: Vec<HashMap<String, u32>> = kb
+    let stop: HashSet<&'static str> = STOP.into_iter().collect();
+    let tfs: Vec<HashMap<Cow<str>, u32>> = kb
         .documents
         .par_iter()
         .map(|doc| {
-            let mut tf: HashMap<String, u32> = HashMap::new();
-            for w in words(doc.body()) {
+            let mut tf: HashMap<Cow<str>, u32> = HashMap::new();
+            for w in words(doc.body(), &stop) {
                 *tf.entry(w).or_default() += 1;
             }
             tf
@@ -40,7 +45,7 @@ pub fn index(kb: &KnowledgeBase, summaries: &[DocSummary]) -> String {
     let mut df: HashMap<&str, u32> = HashMap::new();
     for tf in &tfs {
         for term in tf.keys() {
-            *df.entry(term.as_str()).or_default() += 1;
+            *df.entry(term.as_ref()).or_default() += 1;
         }
     }
     let n = tfs.len().max(1) as f64;
@@ -48,7 +53,7 @@ pub fn index(kb: &KnowledgeBase, summaries: &[DocSummary]) -> String {
     for (i, tf) in tfs.iter().enumerate() {
         let mut scored: Vec<(&str, f64)> = tf
             .iter()
-            .map(|(t, &c)| (t.as_str(), f64::from(c).ln_1p() * (n / f64::from(df[t.as_str()])).ln()))
+            .map(|(t, &c)| (t.as_ref(), f64::from(c).ln_1p() * (n / f64::from(df[t.as_ref()])).ln()))
             .filter(|(_, s)| *s > 0.0)
             .collect();
         scored.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(b.0)));

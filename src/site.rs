@@ -71,6 +71,7 @@ pub struct DocSummary {
 #[derive(Serialize)]
 struct TimelineItem {
     time: String,
+    /// Inline HTML (rendered Markdown).
     text: String,
     /// Set for incident milestones: `started`, `detected`, …
     milestone: Option<String>,
@@ -79,6 +80,7 @@ struct TimelineItem {
 #[derive(Serialize)]
 struct ActionItemView {
     anchor: String,
+    /// Inline HTML (rendered Markdown).
     text: String,
     owner: Option<String>,
     due: Option<String>,
@@ -289,10 +291,11 @@ pub fn build(kb: &KnowledgeBase, theme: &Theme) -> Result<Site, String> {
     };
     lap("summaries", &mut timings);
 
+    let shared = Shared::new(kb, &summaries);
     let pages: Vec<Result<(String, String), String>> = (0..kb.documents.len())
         .into_par_iter()
         .map(|i| {
-            let view = page_view(kb, &summaries, i);
+            let view = page_view(&shared, i);
             let mut ctx = tera::Context::new();
             ctx.insert("site", &site);
             ctx.insert("page", &view);
@@ -426,7 +429,7 @@ fn item_view(item: &crate::model::ActionItem, today: NaiveDate) -> ActionItemVie
     let overdue = !item.done && due.as_deref().and_then(crate::validate::parse_date).is_some_and(|d| d < today);
     ActionItemView {
         anchor: item.anchor.clone(),
-        text: item.text.clone(),
+        text: render::inline_markdown(&item.text),
         owner: item.owner.clone(),
         due,
         done_on: item.done_on.as_ref().map(|t| t.raw.clone()),
@@ -442,7 +445,8 @@ fn item_view(item: &crate::model::ActionItem, today: NaiveDate) -> ActionItemVie
     }
 }
 
-fn page_view<'a>(kb: &'a KnowledgeBase, summaries: &'a [DocSummary], i: usize) -> PageView<'a> {
+fn page_view<'a>(ctx: &Shared<'a>, i: usize) -> PageView<'a> {
+    let (kb, summaries) = (ctx.kb, ctx.summaries);
     let doc = &kb.documents[i];
     let base = kb.config.base_path();
     let graph = &kb.graph;
@@ -489,29 +493,21 @@ fn page_view<'a>(kb: &'a KnowledgeBase, summaries: &'a [DocSummary], i: usize) -
     let review = (doc.kind == "runbook").then(|| runbook_review(kb, doc));
     // Incidents that used this runbook, or hit this service.
     let incidents: Vec<&DocSummary> = match doc.kind.as_str() {
-        "runbook" => graph.backlinks[i].iter().filter(|&&j| is_incident_like(kb, j)).map(|&j| &summaries[j]).collect(),
-        "service" => {
-            let mut v: Vec<&DocSummary> =
-                (0..kb.documents.len()).filter(|&j| is_incident_like(kb, j) && summaries[j].services.contains(&doc.id)).map(|j| &summaries[j]).collect();
-            v.sort_by(|a, b| b.date.cmp(&a.date));
-            v
-        }
+        "runbook" => graph.backlinks[i].iter().filter(|&&j| ctx.incident_like[j]).map(|&j| &summaries[j]).collect(),
+        "service" => ctx.by_service.get(doc.id.as_str()).into_iter().flatten().map(|&j| &summaries[j]).collect(),
         _ => vec![],
     };
     let mut runbooks = refs(&doc.meta.runbooks);
     let mut open_items = vec![];
     if doc.kind == "service" {
-        runbooks = (0..kb.documents.len())
-            .filter(|&j| kb.documents[j].kind == "runbook" && kb.documents[j].meta.services.contains(&doc.id))
-            .map(|j| &summaries[j])
-            .collect();
+        runbooks = ctx.runbooks_of.get(doc.id.as_str()).into_iter().flatten().map(|&j| &summaries[j]).collect();
         for src in incidents.iter().flat_map(|s| graph.get(&s.id)).flat_map(|j| std::iter::once(j).chain(graph.postmortems[j].iter().copied())) {
             for item in kb.documents[src].structure.action_items.iter().filter(|a| !a.done) {
                 open_items.push(OwnedItem { item: item_view(item, kb.today), source: &summaries[src] });
             }
         }
     }
-    let similar = similar_incidents(kb, summaries, i);
+    let similar = similar_incidents(ctx, i);
     PageView {
         doc: &summaries[i],
         body,
@@ -540,14 +536,23 @@ fn is_incident_like(kb: &KnowledgeBase, j: usize) -> bool {
 }
 
 /// Up to five incidents sharing the most services and tags with this one.
-fn similar_incidents<'a>(kb: &KnowledgeBase, summaries: &'a [DocSummary], i: usize) -> Vec<&'a DocSummary> {
-    if !is_incident_like(kb, i) && kb.documents[i].kind != "postmortem" {
+/// Candidates come from the service index, so this stays linear in practice.
+fn similar_incidents<'a>(ctx: &Shared<'a>, i: usize) -> Vec<&'a DocSummary> {
+    let (kb, summaries) = (ctx.kb, ctx.summaries);
+    if !ctx.incident_like[i] && kb.documents[i].kind != "postmortem" {
         return vec![];
     }
     let me = &summaries[i];
     let linked: BTreeSet<usize> = kb.graph.outgoing[i].iter().chain(&kb.graph.backlinks[i]).copied().collect();
-    let mut scored: Vec<(usize, usize)> = (0..summaries.len())
-        .filter(|&j| j != i && is_incident_like(kb, j) && !linked.contains(&j))
+    // The newest incidents of each shared service are enough to find look-alikes,
+    // and the cap keeps this linear on knowledge bases with thousands per service.
+    let mut candidates: Vec<usize> =
+        me.services.iter().flat_map(|s| ctx.by_service.get(s.as_str()).into_iter().flatten().take(SIMILAR_CANDIDATES).copied()).collect();
+    candidates.sort_unstable();
+    candidates.dedup();
+    let mut scored: Vec<(usize, usize)> = candidates
+        .into_iter()
+        .filter(|&j| j != i && !linked.contains(&j))
         .map(|j| {
             let o = &summaries[j];
             let shared = o.services.iter().filter(|s| me.services.contains(s)).count() * 2
@@ -558,6 +563,43 @@ fn similar_incidents<'a>(kb: &KnowledgeBase, summaries: &'a [DocSummary], i: usi
         .collect();
     scored.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| summaries[b.1].date.cmp(&summaries[a.1].date)));
     scored.into_iter().take(5).map(|(_, j)| &summaries[j]).collect()
+}
+
+const SIMILAR_CANDIDATES: usize = 200;
+
+/// Indexes computed once per build and shared by every page.
+struct Shared<'a> {
+    kb: &'a KnowledgeBase,
+    summaries: &'a [DocSummary],
+    incident_like: Vec<bool>,
+    /// Service id to the incident-like documents that hit it, newest first.
+    by_service: HashMap<&'a str, Vec<usize>>,
+    /// Service id to the runbooks that name it.
+    runbooks_of: HashMap<&'a str, Vec<usize>>,
+}
+
+impl<'a> Shared<'a> {
+    fn new(kb: &'a KnowledgeBase, summaries: &'a [DocSummary]) -> Self {
+        let incident_like: Vec<bool> = (0..kb.documents.len()).map(|j| is_incident_like(kb, j)).collect();
+        let mut by_service: HashMap<&str, Vec<usize>> = HashMap::new();
+        let mut runbooks_of: HashMap<&str, Vec<usize>> = HashMap::new();
+        for (j, s) in summaries.iter().enumerate() {
+            for svc in &s.services {
+                if incident_like[j] {
+                    by_service.entry(svc.as_str()).or_default().push(j);
+                }
+            }
+            if kb.documents[j].kind == "runbook" {
+                for svc in &kb.documents[j].meta.services {
+                    runbooks_of.entry(svc.as_str()).or_default().push(j);
+                }
+            }
+        }
+        for list in by_service.values_mut() {
+            list.sort_by(|&a, &b| summaries[b].date.cmp(&summaries[a].date));
+        }
+        Shared { kb, summaries, incident_like, by_service, runbooks_of }
+    }
 }
 
 fn runbook_review(kb: &KnowledgeBase, doc: &Document) -> Review {
@@ -596,7 +638,7 @@ fn timeline_view(doc: &Document, incident: Option<&crate::model::Meta>) -> Vec<T
                 (None, Some(t)) => t.time.format("%H:%M").to_string(),
                 (None, None) => String::new(),
             };
-            (at, TimelineItem { time, text: e.text.clone(), milestone: None })
+            (at, TimelineItem { time, text: render::inline_markdown(&e.text), milestone: None })
         })
         .collect();
     // Milestones without an entry at the same minute join the drawn timeline.
@@ -610,7 +652,7 @@ fn timeline_view(doc: &Document, incident: Option<&crate::model::Meta>) -> Vec<T
             if let Some((_, item)) = items.iter_mut().find(|(_, it)| it.time == minute && it.milestone.is_none()) {
                 item.milestone = Some(label.to_string());
             } else {
-                items.push((Some(t), TimelineItem { time: minute, text: capitalize(label), milestone: Some(label.to_string()) }));
+                items.push((Some(t), TimelineItem { time: minute, text: escape(&capitalize(label)), milestone: Some(label.to_string()) }));
             }
         }
     }
