@@ -208,7 +208,7 @@ pub const RULES: &[Rule] = &[
         "yaml-alias-bomb",
         Error,
         "parse",
-        "YAML aliases in the front matter expand to more than 10,000 values.",
+        "YAML aliases in the front matter expand to more than 10,000 values or 1 MiB of text.",
         "A few anchors referring to each other can expand exponentially (\"billion laughs\"); hindsight stops instead of running out of memory.",
         "Write the values out instead of using anchors and aliases.",
     ),

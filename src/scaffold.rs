@@ -996,6 +996,31 @@ mod tests {
     }
 
     #[test]
+    fn a_new_kind_from_templates_counts_its_own_sequence() {
+        let dir = tempfile::tempdir().unwrap();
+        init(dir.path(), today()).unwrap();
+        let decision = "---\nkind: decision\nfields:\n  id: {type: id, pattern: \"^ADR-[0-9]+$\"}\n  title: {type: string, required: true}\n  status: {type: enum, values: [proposed, accepted], required: true}\n---\n## Context\n";
+        create_new(&dir.path().join("templates/decision.md"), decision).unwrap();
+        create_new(
+            &dir.path().join("content/decisions/adr-9.md"),
+            "---\nid: ADR-9\ntitle: Old\nstatus: accepted\n---\n## Context\nx\n",
+        )
+        .unwrap();
+        let kb = kb_in(dir.path());
+        let req = NewRequest {
+            kind: "decision".into(),
+            title: Some("Version cache keys".into()),
+            ..Default::default()
+        };
+        let doc = new_document(&kb, &req).unwrap();
+        assert_eq!(
+            (doc.id.as_str(), doc.rel_path.as_str()),
+            ("ADR-10", "content/decisions/adr-10-version-cache-keys.md")
+        );
+        assert!(doc.text.contains("\nstatus: proposed\n"), "{}", doc.text);
+    }
+
+    #[test]
     fn yaml_values_are_quoted_when_needed() {
         assert_eq!(yaml_scalar("Checkout down"), "Checkout down");
         assert_eq!(yaml_scalar("Checkout: 502s"), "\"Checkout: 502s\"");

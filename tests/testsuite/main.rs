@@ -9,6 +9,7 @@
 //! - `example`: the example knowledge base at the repository root stays clean.
 //! - `props`: the parsers and the per-document pipeline never panic.
 
+mod authoring;
 mod check;
 mod cli;
 mod example;
