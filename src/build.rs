@@ -32,7 +32,12 @@ pub struct BuildArgs {
 
 /// Checks and renders; the diagnostics (errors included) are returned beside the site.
 pub fn build_site(kb: &KnowledgeBase) -> Result<Site, Vec<diagnostic::Diagnostic>> {
-    let mut problems: Vec<_> = kb.diagnostics.iter().filter(|d| d.severity == diagnostic::Severity::Error).cloned().collect();
+    let mut problems: Vec<_> = kb
+        .diagnostics
+        .iter()
+        .filter(|d| d.severity == diagnostic::Severity::Error)
+        .cloned()
+        .collect();
     problems.extend(site::collisions(kb));
     if !problems.is_empty() {
         return Err(problems);
@@ -43,7 +48,11 @@ pub fn build_site(kb: &KnowledgeBase) -> Result<Site, Vec<diagnostic::Diagnostic
 
 /// Drops drafts unless asked for: they stay out of every page and index.
 pub fn without_drafts(kb: &mut KnowledgeBase) {
-    let drafts: Vec<bool> = kb.documents.iter().map(|d| d.kind == "postmortem" && d.meta.status.as_deref() == Some("draft")).collect();
+    let drafts: Vec<bool> = kb
+        .documents
+        .iter()
+        .map(|d| d.kind == "postmortem" && d.meta.status.as_deref() == Some("draft"))
+        .collect();
     if drafts.iter().any(|&d| d) {
         let mut i = 0;
         kb.documents.retain(|_| {
@@ -88,11 +97,17 @@ pub fn run(args: BuildArgs) -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    let warnings: Vec<_> = sources_kb_diags.into_iter().filter(|d| d.severity == diagnostic::Severity::Warning).collect();
+    let warnings: Vec<_> = sources_kb_diags
+        .into_iter()
+        .filter(|d| d.severity == diagnostic::Severity::Warning)
+        .collect();
     if !warnings.is_empty() {
         eprint!("{}", diagnostic::render(&warnings, Format::Human, &sources));
     }
-    let output = args.output.clone().unwrap_or_else(|| args.common.root.join("public"));
+    let output = args
+        .output
+        .clone()
+        .unwrap_or_else(|| args.common.root.join("public"));
     let write_start = Instant::now();
     if let Err(e) = write::write(&site, &output, args.force) {
         eprintln!("error[output]: {e}");
@@ -102,8 +117,16 @@ pub fn run(args: BuildArgs) -> ExitCode {
         for (stage, t) in kb.timings.iter().chain(&site.timings) {
             eprintln!("{stage:>16}: {:>8.1} ms", t.as_secs_f64() * 1000.0);
         }
-        eprintln!("{:>16}: {:>8.1} ms", "render (total)", render_time.as_secs_f64() * 1000.0);
-        eprintln!("{:>16}: {:>8.1} ms", "write", write_start.elapsed().as_secs_f64() * 1000.0);
+        eprintln!(
+            "{:>16}: {:>8.1} ms",
+            "render (total)",
+            render_time.as_secs_f64() * 1000.0
+        );
+        eprintln!(
+            "{:>16}: {:>8.1} ms",
+            "write",
+            write_start.elapsed().as_secs_f64() * 1000.0
+        );
     }
     eprintln!(
         "built {} pages ({} files) into {} in {:.0} ms",

@@ -10,7 +10,11 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 #[derive(Parser, Debug)]
-#[command(name = "hindsight", version, about = "Incidents, postmortems and runbooks as a validated static knowledge base")]
+#[command(
+    name = "hindsight",
+    version,
+    about = "Incidents, postmortems and runbooks as a validated static knowledge base"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -122,12 +126,20 @@ pub fn check(args: CheckArgs) -> ExitCode {
         match relative_to_root(root, f) {
             Some(rel) => wanted.push(rel),
             None => {
-                eprintln!("error[usage]: {} is not a file inside the knowledge base {}", f.display(), root.display());
+                eprintln!(
+                    "error[usage]: {} is not a file inside the knowledge base {}",
+                    f.display(),
+                    root.display()
+                );
                 return ExitCode::from(2);
             }
         }
     }
-    let overdue = if args.deny_overdue { crate::aggregate::overdue_action_items(&kb) } else { vec![] };
+    let overdue = if args.deny_overdue {
+        crate::aggregate::overdue_action_items(&kb)
+    } else {
+        vec![]
+    };
     let mut diags: Vec<_> = kb
         .diagnostics
         .iter()
@@ -140,7 +152,9 @@ pub fn check(args: CheckArgs) -> ExitCode {
         .collect();
     diagnostic::sort(&mut diags);
     let out = diagnostic::render(&diags, args.format, &kb.sources());
-    let stream = if args.format == Format::Human { std::io::stderr().write_all(out.as_bytes()) } else {
+    let stream = if args.format == Format::Human {
+        std::io::stderr().write_all(out.as_bytes())
+    } else {
         std::io::stdout().write_all(out.as_bytes())
     };
     // A closed pipe (`| head`) is not an error worth a panic.
@@ -160,5 +174,10 @@ fn relative_to_root(root: &Path, file: &Path) -> Option<String> {
     let root = root.canonicalize().ok()?;
     let file = file.canonicalize().ok()?;
     let rel = file.strip_prefix(&root).ok()?;
-    Some(rel.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/"))
+    Some(
+        rel.components()
+            .map(|c| c.as_os_str().to_string_lossy())
+            .collect::<Vec<_>>()
+            .join("/"),
+    )
 }

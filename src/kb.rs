@@ -74,10 +74,9 @@ fn from_inputs(
         documents: files,
         templates: template_files,
         assets,
-        diagnostics: mut diags,
+        diagnostics: load_diags,
     } = inputs;
     let (templates, template_diags) = Templates::load(&template_files);
-    diags.extend(template_diags);
     let ctx = validate::Context {
         config: &config,
         templates: &templates,
@@ -85,40 +84,62 @@ fn from_inputs(
     };
     let results: Vec<(Document, Vec<Diagnostic>)> = files
         .into_par_iter()
-        .map(|file| {
-            let (mut doc, mut d) = parse::parse(file);
-            d.extend(validate::validate(&mut doc, &ctx));
-            (doc, d)
-        })
+        .map(|file| parse_file(file, &ctx))
         .collect();
     let mut documents = Vec::with_capacity(results.len());
+    let mut file_diags: Vec<Diagnostic> = load_diags.into_iter().chain(template_diags).collect();
     for (doc, d) in results {
         documents.push(doc);
-        diags.extend(d);
+        file_diags.extend(d);
     }
     lap("parse+validate", &mut timings);
-    let (graph, link_diags) = link::link(&documents);
-    diags.extend(link_diags);
-    diags.extend(policy::check_timelines(&documents, &graph));
-    diags.extend(policy::check_postmortems(
-        &documents, &graph, &config, today,
-    ));
-    lap("link+policies", &mut timings);
-    diagnostic::sort(&mut diags);
-    KnowledgeBase {
+    let mut kb = KnowledgeBase {
         root: root.to_path_buf(),
         config,
         templates,
         documents,
-        graph,
+        graph: LinkGraph::default(),
         assets,
-        diagnostics: diags,
+        diagnostics: vec![],
         today,
-        timings,
-    }
+        timings: vec![],
+    };
+    kb.relink(file_diags);
+    lap("link+policies", &mut timings);
+    kb.timings = timings;
+    kb
+}
+
+/// Parses and validates one file: the per-file part of the pipeline.
+pub fn parse_file(
+    file: crate::model::SourceFile,
+    ctx: &validate::Context,
+) -> (Document, Vec<Diagnostic>) {
+    let (mut doc, mut d) = parse::parse(file);
+    d.extend(validate::validate(&mut doc, ctx));
+    (doc, d)
 }
 
 impl KnowledgeBase {
+    /// Recomputes everything that spans documents (the link graph, timelines
+    /// against incidents, policies) after documents changed. `file_diags` are
+    /// the per-file diagnostics (load, parse, validate), kept by the caller.
+    pub fn relink(&mut self, file_diags: Vec<Diagnostic>) {
+        let mut diags = file_diags;
+        let (graph, link_diags) = link::link(&self.documents);
+        diags.extend(link_diags);
+        diags.extend(policy::check_timelines(&self.documents, &graph));
+        diags.extend(policy::check_postmortems(
+            &self.documents,
+            &graph,
+            &self.config,
+            self.today,
+        ));
+        diagnostic::sort(&mut diags);
+        self.graph = graph;
+        self.diagnostics = diags;
+    }
+
     pub fn has_errors(&self) -> bool {
         self.diagnostics
             .iter()

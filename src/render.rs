@@ -43,12 +43,20 @@ pub fn render_body(doc: &Document, links: &Links) -> String {
     let mut has_raw_html = false;
     let mut in_heading = false;
 
-    for (event, range) in pulldown_cmark::Parser::new_ext(body, markdown_options()).into_offset_iter() {
+    for (event, range) in
+        pulldown_cmark::Parser::new_ext(body, markdown_options()).into_offset_iter()
+    {
         let start = range.start + doc.body_start;
         match event {
             Event::Start(Tag::Heading { level, .. }) => {
-                let anchor = sections.next().map(|s| s.anchor.clone()).unwrap_or_default();
-                events.push(Event::Html(CowStr::from(format!("<{level} id=\"{}\">", escape(&anchor)))));
+                let anchor = sections
+                    .next()
+                    .map(|s| s.anchor.clone())
+                    .unwrap_or_default();
+                events.push(Event::Html(CowStr::from(format!(
+                    "<{level} id=\"{}\">",
+                    escape(&anchor)
+                ))));
                 in_heading = true;
             }
             Event::End(TagEnd::Heading(level)) => {
@@ -57,7 +65,10 @@ pub fn render_body(doc: &Document, links: &Links) -> String {
                     .structure
                     .sections
                     .iter()
-                    .find(|s| s.heading.contains(&start) || s.heading.end == start + (range.end - range.start))
+                    .find(|s| {
+                        s.heading.contains(&start)
+                            || s.heading.end == start + (range.end - range.start)
+                    })
                     .map(|s| s.anchor.as_str());
                 let anchor = anchor.unwrap_or("");
                 events.push(Event::Html(CowStr::from(format!(
@@ -65,33 +76,61 @@ pub fn render_body(doc: &Document, links: &Links) -> String {
                     escape(anchor)
                 ))));
             }
-            Event::Start(Tag::Link { link_type, dest_url, title, id }) => {
+            Event::Start(Tag::Link {
+                link_type,
+                dest_url,
+                title,
+                id,
+            }) => {
                 let target = link_targets.next().cloned().flatten();
                 let dest = match target {
                     Some(url) => {
-                        let fragment = dest_url.split_once('#').map(|(_, f)| format!("#{f}")).unwrap_or_default();
+                        let fragment = dest_url
+                            .split_once('#')
+                            .map(|(_, f)| format!("#{f}"))
+                            .unwrap_or_default();
                         CowStr::from(format!("{url}{fragment}"))
                     }
                     None => site_url(doc, &dest_url, links.base),
                 };
-                events.push(Event::Start(Tag::Link { link_type, dest_url: dest, title, id }));
+                events.push(Event::Start(Tag::Link {
+                    link_type,
+                    dest_url: dest,
+                    title,
+                    id,
+                }));
             }
-            Event::Start(Tag::Image { link_type, dest_url, title, id }) => {
+            Event::Start(Tag::Image {
+                link_type,
+                dest_url,
+                title,
+                id,
+            }) => {
                 let dest = site_url(doc, &dest_url, links.base);
-                events.push(Event::Start(Tag::Image { link_type, dest_url: dest, title, id }));
+                events.push(Event::Start(Tag::Image {
+                    link_type,
+                    dest_url: dest,
+                    title,
+                    id,
+                }));
             }
             Event::TaskListMarker(checked) => {
                 events.push(Event::TaskListMarker(checked));
                 if let Some(item) = action_items.clone().next() {
                     if item.range.contains(&start) {
                         action_items.next();
-                        events.push(Event::Html(CowStr::from(format!("<span class=\"anchor\" id=\"{}\"></span>", item.anchor))));
+                        events.push(Event::Html(CowStr::from(format!(
+                            "<span class=\"anchor\" id=\"{}\"></span>",
+                            item.anchor
+                        ))));
                     }
                 }
             }
             Event::Start(Tag::CodeBlock(kind)) => {
                 let lang = match kind {
-                    CodeBlockKind::Fenced(info) => info.split([' ', ',', '{']).next().unwrap_or("").to_string(),
+                    CodeBlockKind::Fenced(info) => {
+                        info.split([' ', ',', '{']).next().unwrap_or("").to_string()
+                    }
                     CodeBlockKind::Indented => String::new(),
                 };
                 code = Some((lang, String::new()));
@@ -127,14 +166,23 @@ pub fn render_body(doc: &Document, links: &Links) -> String {
 /// Renders one line of Markdown (a timeline entry, an action item) to inline
 /// HTML. Raw HTML is shown as text: these lines are short and quoted often.
 pub fn inline_markdown(text: &str) -> String {
-    let events = pulldown_cmark::Parser::new_ext(text, markdown_options()).filter_map(|e| match e {
-        Event::Start(Tag::Paragraph) | Event::End(TagEnd::Paragraph) => None,
-        Event::Html(h) | Event::InlineHtml(h) => Some(Event::Text(h)),
-        Event::Start(Tag::Link { link_type, dest_url, title, id }) if is_script_url(&dest_url) => {
-            Some(Event::Start(Tag::Link { link_type, dest_url: CowStr::from("#"), title, id }))
-        }
-        other => Some(other),
-    });
+    let events =
+        pulldown_cmark::Parser::new_ext(text, markdown_options()).filter_map(|e| match e {
+            Event::Start(Tag::Paragraph) | Event::End(TagEnd::Paragraph) => None,
+            Event::Html(h) | Event::InlineHtml(h) => Some(Event::Text(h)),
+            Event::Start(Tag::Link {
+                link_type,
+                dest_url,
+                title,
+                id,
+            }) if is_script_url(&dest_url) => Some(Event::Start(Tag::Link {
+                link_type,
+                dest_url: CowStr::from("#"),
+                title,
+                id,
+            })),
+            other => Some(other),
+        });
     let mut html = String::with_capacity(text.len() + 16);
     pulldown_cmark::html::push_html(&mut html, events);
     html.trim_end().to_string()
@@ -142,7 +190,9 @@ pub fn inline_markdown(text: &str) -> String {
 
 fn is_script_url(dest: &str) -> bool {
     let lower = dest.trim().to_ascii_lowercase();
-    lower.starts_with("javascript:") || lower.starts_with("vbscript:") || lower.starts_with("data:text/html")
+    lower.starts_with("javascript:")
+        || lower.starts_with("vbscript:")
+        || lower.starts_with("data:text/html")
 }
 
 /// Where a non-Markdown link points in the site: external links stay, relative
@@ -151,7 +201,11 @@ fn site_url<'a>(doc: &Document, dest: &CowStr<'a>, base: &str) -> CowStr<'a> {
     if is_script_url(dest) {
         return CowStr::from("#");
     }
-    if dest.contains("://") || dest.starts_with('#') || dest.starts_with("mailto:") || dest.starts_with("tel:") {
+    if dest.contains("://")
+        || dest.starts_with('#')
+        || dest.starts_with("mailto:")
+        || dest.starts_with("tel:")
+    {
         return dest.clone();
     }
     if let Some(rest) = dest.strip_prefix('/') {
@@ -173,8 +227,15 @@ pub fn highlight(lang: &str, code: &str) -> String {
         _ => SYNTAXES.find_syntax_by_token(lang),
     };
     let Some(syntax) = syntax else {
-        let class = if lang.is_empty() { String::new() } else { format!(" class=\"language-{}\"", escape(lang)) };
-        return format!("<pre class=\"code\"><code{class}>{}</code></pre>\n", escape(code));
+        let class = if lang.is_empty() {
+            String::new()
+        } else {
+            format!(" class=\"language-{}\"", escape(lang))
+        };
+        return format!(
+            "<pre class=\"code\"><code{class}>{}</code></pre>\n",
+            escape(code)
+        );
     };
     let key = {
         let mut h = std::collections::hash_map::DefaultHasher::new();
@@ -186,7 +247,10 @@ pub fn highlight(lang: &str, code: &str) -> String {
     }
     let mut generator = ClassedHTMLGenerator::new_with_class_style(syntax, &SYNTAXES, CLASS_STYLE);
     for line in LinesWithEndings::from(code) {
-        if generator.parse_html_for_line_which_includes_newline(line).is_err() {
+        if generator
+            .parse_html_for_line_which_includes_newline(line)
+            .is_err()
+        {
             return format!("<pre class=\"code\"><code>{}</code></pre>\n", escape(code));
         }
     }
@@ -202,7 +266,10 @@ pub fn highlight(lang: &str, code: &str) -> String {
 /// The stylesheet for highlighted code: a light theme, and a dark one by media query.
 pub fn highlight_css() -> String {
     let themes = syntect::highlighting::ThemeSet::load_defaults();
-    let css = |name: &str| syntect::html::css_for_theme_with_class_style(&themes.themes[name], CLASS_STYLE).unwrap_or_default();
+    let css = |name: &str| {
+        syntect::html::css_for_theme_with_class_style(&themes.themes[name], CLASS_STYLE)
+            .unwrap_or_default()
+    };
     format!(
         "{}\n@media (prefers-color-scheme: dark) {{\n{}\n}}\n",
         css("InspiredGitHub"),
@@ -242,17 +309,32 @@ mod tests {
     use crate::model::SourceFile;
 
     fn render(text: &str, allow_html: bool) -> String {
-        let (doc, _) = crate::parse::parse(SourceFile { rel_path: "content/postmortems/a.md".into(), text: text.into() });
-        let links = Links { base: "/kb/", targets: vec![Some("/kb/runbooks/rb-1/".into())], allow_html };
+        let (doc, _) = crate::parse::parse(SourceFile {
+            rel_path: "content/postmortems/a.md".into(),
+            text: text.into(),
+        });
+        let links = Links {
+            base: "/kb/",
+            targets: vec![Some("/kb/runbooks/rb-1/".into())],
+            allow_html,
+        };
         render_body(&doc, &links)
     }
 
     #[test]
     fn headings_get_anchors_and_links_are_rewritten() {
         let html = render("---\nid: a\n---\n## Action Items\nSee [rb](../runbooks/rb.md#step) and ![g](img/graph.png).\n", false);
-        assert!(html.contains("<h2 id=\"action-items\">Action Items<a class=\"permalink\" href=\"#action-items\""), "{html}");
+        assert!(
+            html.contains(
+                "<h2 id=\"action-items\">Action Items<a class=\"permalink\" href=\"#action-items\""
+            ),
+            "{html}"
+        );
         assert!(html.contains("href=\"/kb/runbooks/rb-1/#step\""), "{html}");
-        assert!(html.contains("src=\"/kb/postmortems/img/graph.png\""), "{html}");
+        assert!(
+            html.contains("src=\"/kb/postmortems/img/graph.png\""),
+            "{html}"
+        );
     }
 
     #[test]
@@ -263,25 +345,40 @@ mod tests {
         assert!(!html.contains("<script"), "{html}");
         assert!(!html.contains("onclick"), "{html}");
         assert!(html.contains("<b>bold</b>"), "{html}");
-        assert!(render(text, true).contains("<script>"), "allow_html keeps raw HTML");
+        assert!(
+            render(text, true).contains("<script>"),
+            "allow_html keeps raw HTML"
+        );
     }
 
     #[test]
     fn code_is_highlighted_except_plain_text() {
-        let html = render("---\nid: a\n---\n```sql\nSELECT 1;\n```\n\n```text\n<b>log</b>\n```\n", false);
-        assert!(html.contains("<pre class=\"code hl\"><code class=\"language-sql\"><span class=\"hl-"), "{html}");
+        let html = render(
+            "---\nid: a\n---\n```sql\nSELECT 1;\n```\n\n```text\n<b>log</b>\n```\n",
+            false,
+        );
+        assert!(
+            html.contains("<pre class=\"code hl\"><code class=\"language-sql\"><span class=\"hl-"),
+            "{html}"
+        );
         assert!(html.contains("&lt;b&gt;log&lt;/b&gt;"), "{html}");
     }
 
     #[test]
     fn action_items_get_anchors() {
-        let html = render("---\nid: a\n---\n## Action Items\n- [ ] Do it @dana due:2026-12-01\n", false);
+        let html = render(
+            "---\nid: a\n---\n## Action Items\n- [ ] Do it @dana due:2026-12-01\n",
+            false,
+        );
         assert!(html.contains("id=\"ai-1\""), "{html}");
     }
 
     #[test]
     fn inline_markdown_renders_code_and_escapes_html() {
-        assert_eq!(inline_markdown("Run `kubectl` <b>now</b>"), "Run <code>kubectl</code> &lt;b&gt;now&lt;/b&gt;");
+        assert_eq!(
+            inline_markdown("Run `kubectl` <b>now</b>"),
+            "Run <code>kubectl</code> &lt;b&gt;now&lt;/b&gt;"
+        );
         assert!(!inline_markdown("[x](javascript:alert(1))").contains("javascript"));
     }
 

@@ -15,13 +15,106 @@ use chrono::{DateTime, FixedOffset, NaiveDate};
 use rayon::prelude::*;
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 /// The built site: output path (relative, `/`-separated) to content.
+/// Contents are shared with the `Cache`, so a rebuild copies no page.
 #[derive(Debug, Default, Clone)]
 pub struct Site {
-    pub files: BTreeMap<String, Vec<u8>>,
+    pub files: BTreeMap<String, Arc<Vec<u8>>>,
     pub timings: Vec<(&'static str, std::time::Duration)>,
+}
+
+/// What a rebuild can reuse: rendered Markdown bodies and rendered pages, each
+/// with a fingerprint (a hash) of exactly what it was made from. A page whose
+/// inputs hash the same is not rendered again, so an incremental build is
+/// byte-identical to a full one by construction. `build` uses an empty cache.
+#[derive(Default)]
+pub struct Cache {
+    bodies: Mutex<HashMap<String, (u64, Arc<String>)>>,
+    pages: Mutex<HashMap<String, (u64, Arc<Vec<u8>>)>>,
+    pub search: search::TermCache,
+    /// Pages rendered (not reused) by the last build, for timings and tests.
+    pub rendered: std::sync::atomic::AtomicUsize,
+}
+
+fn fingerprint(parts: &[&[u8]]) -> u64 {
+    use std::hash::Hasher;
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    for p in parts {
+        h.write(p);
+        h.write_u8(0xff);
+    }
+    h.finish()
+}
+
+impl Cache {
+    /// Renders `template` with `site` and `values`, unless the same inputs made this page before.
+    fn page(
+        &self,
+        theme: &Theme,
+        path: &str,
+        template: &str,
+        site: &[u8],
+        values: &[(&str, serde_json::Value)],
+    ) -> Result<Arc<Vec<u8>>, String> {
+        let encoded: Vec<Vec<u8>> = values
+            .iter()
+            .map(|(_, v)| serde_json::to_vec(v).unwrap_or_default())
+            .collect();
+        let mut parts: Vec<&[u8]> = vec![template.as_bytes(), site];
+        parts.extend(values.iter().map(|(k, _)| k.as_bytes()));
+        parts.extend(encoded.iter().map(Vec::as_slice));
+        let key = fingerprint(&parts);
+        if let Some((k, bytes)) = self.pages.lock().unwrap().get(path) {
+            if *k == key {
+                return Ok(bytes.clone());
+            }
+        }
+        let mut ctx = tera::Context::new();
+        for (k, v) in values {
+            ctx.insert(*k, v);
+        }
+        let bytes = Arc::new(theme.render(template, &ctx)?.into_bytes());
+        self.rendered
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.pages
+            .lock()
+            .unwrap()
+            .insert(path.to_string(), (key, bytes.clone()));
+        Ok(bytes)
+    }
+
+    fn body(&self, doc: &Document, links: &render::Links) -> Arc<String> {
+        let targets: Vec<u8> = links
+            .targets
+            .iter()
+            .flat_map(|t| t.as_deref().unwrap_or("-").bytes().chain([0]))
+            .collect();
+        let key = fingerprint(&[
+            doc.text.as_bytes(),
+            &targets,
+            links.base.as_bytes(),
+            &[u8::from(links.allow_html)],
+        ]);
+        if let Some((k, html)) = self.bodies.lock().unwrap().get(&doc.rel_path) {
+            if *k == key {
+                return html.clone();
+            }
+        }
+        let html = Arc::new(render::render_body(doc, links));
+        self.bodies
+            .lock()
+            .unwrap()
+            .insert(doc.rel_path.clone(), (key, html.clone()));
+        html
+    }
+
+    /// Forgets rendered pages (not bodies): after a theme change.
+    pub fn clear_pages(&self) {
+        self.pages.lock().unwrap().clear();
+    }
 }
 
 /// The site-wide data every template gets as `site`.
@@ -101,7 +194,7 @@ struct Durations {
 #[derive(Serialize)]
 struct PageView<'a> {
     doc: &'a DocSummary,
-    body: String,
+    body: Arc<String>,
     fields: serde_json::Value,
     durations: Option<Durations>,
     milestones: Vec<(String, String)>,
@@ -151,7 +244,13 @@ pub fn page_path(doc: &Document) -> String {
         .id
         .to_lowercase()
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.' { c } else { '-' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.' {
+                c
+            } else {
+                '-'
+            }
+        })
         .collect();
     format!("{}/{}/", section_of(&doc.kind), slug.trim_matches('.'))
 }
@@ -165,7 +264,10 @@ pub fn human_duration(minutes: i64) -> String {
     }
 }
 
-fn minutes_between(a: Option<DateTime<FixedOffset>>, b: Option<DateTime<FixedOffset>>) -> Option<i64> {
+fn minutes_between(
+    a: Option<DateTime<FixedOffset>>,
+    b: Option<DateTime<FixedOffset>>,
+) -> Option<i64> {
     Some((b? - a?).num_minutes())
 }
 
@@ -179,17 +281,23 @@ fn sev_class(config: &crate::config::Config, severity: Option<&str>) -> String {
 
 /// First paragraph of the Summary or Overview section, as plain text.
 fn summary_text(doc: &Document) -> String {
-    let section = doc
-        .structure
-        .sections
-        .iter()
-        .find(|s| ["summary", "overview", "description"].contains(&s.title.to_lowercase().as_str()));
+    let section = doc.structure.sections.iter().find(|s| {
+        ["summary", "overview", "description"].contains(&s.title.to_lowercase().as_str())
+    });
     let raw = match section {
         Some(s) => &doc.text[s.content.clone()],
         None => doc.body(),
     };
-    let para = raw.split("\n\n").map(str::trim).find(|p| !p.is_empty() && !p.starts_with("<!--") && !p.starts_with('#'));
-    let plain: String = para.unwrap_or("").replace(['*', '`', '_'], "").split_whitespace().collect::<Vec<_>>().join(" ");
+    let para = raw
+        .split("\n\n")
+        .map(str::trim)
+        .find(|p| !p.is_empty() && !p.starts_with("<!--") && !p.starts_with('#'));
+    let plain: String = para
+        .unwrap_or("")
+        .replace(['*', '`', '_'], "")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
     truncate(&plain, 220)
 }
 
@@ -205,15 +313,28 @@ fn summarize(kb: &KnowledgeBase, i: usize) -> DocSummary {
     let doc = &kb.documents[i];
     let m = &doc.meta;
     let incident = policy::incident_meta(&kb.documents, &kb.graph, doc);
-    let severity = m.severity.clone().or_else(|| incident.and_then(|im| im.severity.clone()));
-    let services = if m.services.is_empty() { incident.map(|im| im.services.clone()).unwrap_or_default() } else { m.services.clone() };
+    let severity = m
+        .severity
+        .clone()
+        .or_else(|| incident.and_then(|im| im.severity.clone()));
+    let services = if m.services.is_empty() {
+        incident.map(|im| im.services.clone()).unwrap_or_default()
+    } else {
+        m.services.clone()
+    };
     let date: Option<NaiveDate> = incident
         .and_then(|im| im.started())
         .map(|t| t.date_naive())
         .or(m.published_at.map(|t| t.date_naive()))
         .or(m.last_reviewed);
     let ttr = incident.and_then(|im| minutes_between(im.started(), im.resolved()));
-    let mut people: Vec<String> = m.commander.iter().chain(&m.authors).chain(&m.owners).cloned().collect();
+    let mut people: Vec<String> = m
+        .commander
+        .iter()
+        .chain(&m.authors)
+        .chain(&m.owners)
+        .cloned()
+        .collect();
     people.dedup();
     DocSummary {
         id: doc.id.clone(),
@@ -244,9 +365,16 @@ pub fn collisions(kb: &KnowledgeBase) -> Vec<Diagnostic> {
                     "output-collision",
                     &doc.rel_path,
                     doc.id_pos,
-                    format!("`{}` and `{}` would both be written to /{}", doc.id, kb.documents[j].id, page_path(doc)),
+                    format!(
+                        "`{}` and `{}` would both be written to /{}",
+                        doc.id,
+                        kb.documents[j].id,
+                        page_path(doc)
+                    ),
                 )
-                .with_hint("ids that differ only in case or punctuation map to the same page; rename one"),
+                .with_hint(
+                    "ids that differ only in case or punctuation map to the same page; rename one",
+                ),
             );
         } else {
             seen.insert(page_path(doc), i);
@@ -256,6 +384,14 @@ pub fn collisions(kb: &KnowledgeBase) -> Vec<Diagnostic> {
 }
 
 pub fn build(kb: &KnowledgeBase, theme: &Theme) -> Result<Site, String> {
+    build_with(kb, theme, &Cache::default())
+}
+
+/// Builds the site, reusing what `cache` holds from earlier builds.
+pub fn build_with(kb: &KnowledgeBase, theme: &Theme, cache: &Cache) -> Result<Site, String> {
+    cache
+        .rendered
+        .store(0, std::sync::atomic::Ordering::Relaxed);
     let mut timings = vec![];
     let mut clock = Instant::now();
     let mut lap = |name, timings: &mut Vec<_>| {
@@ -263,17 +399,29 @@ pub fn build(kb: &KnowledgeBase, theme: &Theme) -> Result<Site, String> {
         clock = Instant::now();
     };
     let base = kb.config.base_path();
-    let summaries: Vec<DocSummary> = (0..kb.documents.len()).into_par_iter().map(|i| summarize(kb, i)).collect();
+    let summaries: Vec<DocSummary> = (0..kb.documents.len())
+        .into_par_iter()
+        .map(|i| summarize(kb, i))
+        .collect();
     let mut kinds: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
     for (i, d) in kb.documents.iter().enumerate() {
         kinds.entry(d.kind.as_str()).or_default().push(i);
     }
     // Newest first; undated last, then by id.
     for list in kinds.values_mut() {
-        list.sort_by(|&a, &b| summaries[b].date.cmp(&summaries[a].date).then_with(|| summaries[a].id.cmp(&summaries[b].id)));
+        list.sort_by(|&a, &b| {
+            summaries[b]
+                .date
+                .cmp(&summaries[a].date)
+                .then_with(|| summaries[a].id.cmp(&summaries[b].id))
+        });
     }
     let order = ["incident", "postmortem", "runbook", "service"];
-    let mut section_kinds: Vec<&str> = order.iter().copied().filter(|k| kinds.contains_key(k)).collect();
+    let mut section_kinds: Vec<&str> = order
+        .iter()
+        .copied()
+        .filter(|k| kinds.contains_key(k))
+        .collect();
     section_kinds.extend(kinds.keys().copied().filter(|k| !order.contains(k)));
     let site = SiteView {
         title: kb.config.title.clone(),
@@ -285,55 +433,75 @@ pub fn build(kb: &KnowledgeBase, theme: &Theme) -> Result<Site, String> {
         severities: kb.config.severities.clone(),
         sections: section_kinds
             .iter()
-            .map(|k| SectionLink { name: section_of(k), url: format!("{base}{}/", section_of(k)), count: kinds[k].len() })
+            .map(|k| SectionLink {
+                name: section_of(k),
+                url: format!("{base}{}/", section_of(k)),
+                count: kinds[k].len(),
+            })
             .collect(),
         version: env!("CARGO_PKG_VERSION"),
     };
     lap("summaries", &mut timings);
 
+    let site_value = serde_json::to_value(&site).expect("site view serializes");
+    let site_bytes = serde_json::to_vec(&site_value).unwrap_or_default();
     let shared = Shared::new(kb, &summaries);
-    let pages: Vec<Result<(String, String), String>> = (0..kb.documents.len())
+    let pages: Vec<Result<(String, Arc<Vec<u8>>), String>> = (0..kb.documents.len())
         .into_par_iter()
         .map(|i| {
-            let view = page_view(&shared, i);
-            let mut ctx = tera::Context::new();
-            ctx.insert("site", &site);
-            ctx.insert("page", &view);
-            let html = theme.render("page.html", &ctx)?;
-            Ok((format!("{}index.html", page_path(&kb.documents[i])), html))
+            let view = page_view(&shared, cache, i);
+            let path = format!("{}index.html", page_path(&kb.documents[i]));
+            let view = serde_json::to_value(&view).map_err(|e| e.to_string())?;
+            let html = cache.page(
+                theme,
+                &path,
+                "page.html",
+                &site_bytes,
+                &[("site", site_value.clone()), ("page", view)],
+            )?;
+            Ok((path, html))
         })
         .collect();
     lap("document pages", &mut timings);
 
-    let mut files: BTreeMap<String, Vec<u8>> = BTreeMap::new();
+    let mut files: BTreeMap<String, Arc<Vec<u8>>> = BTreeMap::new();
     for page in pages {
         let (path, html) = page?;
-        files.insert(path, html.into_bytes());
+        files.insert(path, html);
     }
 
-    let render_list = |template: &str, extra: &[(&str, serde_json::Value)]| -> Result<Vec<u8>, String> {
-        let mut ctx = tera::Context::new();
-        ctx.insert("site", &site);
-        for (k, v) in extra {
-            ctx.insert(*k, v);
-        }
-        theme.render(template, &ctx).map(String::into_bytes)
+    // `path` names the output: it keys the page cache.
+    let render_list = |path: &str,
+                       template: &str,
+                       extra: &[(&str, serde_json::Value)]|
+     -> Result<Arc<Vec<u8>>, String> {
+        let mut values = vec![("site", site_value.clone())];
+        values.extend(extra.iter().map(|(k, v)| (*k, v.clone())));
+        cache.page(theme, path, template, &site_bytes, &values)
     };
-    let list_of = |idx: &[usize]| -> Vec<&DocSummary> { idx.iter().map(|&i| &summaries[i]).collect() };
+    let list_of =
+        |idx: &[usize]| -> Vec<&DocSummary> { idx.iter().map(|&i| &summaries[i]).collect() };
     let json = |v: &dyn erased::Ser| v.to_json();
 
     for kind in &section_kinds {
         let docs = list_of(&kinds[kind]);
-        let services: BTreeSet<&str> = docs.iter().flat_map(|d| d.services.iter().map(String::as_str)).collect();
+        let services: BTreeSet<&str> = docs
+            .iter()
+            .flat_map(|d| d.services.iter().map(String::as_str))
+            .collect();
         let years: BTreeSet<&str> = docs.iter().filter_map(|d| d.year.as_deref()).collect();
         let out = render_list(
+            &format!("{}/index.html", section_of(kind)),
             "list.html",
             &[
                 ("kind", json(kind)),
                 ("title", json(&capitalize(&section_of(kind)))),
                 ("docs", json(&docs)),
                 ("filter_services", json(&services)),
-                ("filter_years", json(&years.iter().rev().collect::<Vec<_>>())),
+                (
+                    "filter_years",
+                    json(&years.iter().rev().collect::<Vec<_>>()),
+                ),
             ],
         )?;
         files.insert(format!("{}/index.html", section_of(kind)), out);
@@ -350,14 +518,22 @@ pub fn build(kb: &KnowledgeBase, theme: &Theme) -> Result<Site, String> {
         .iter()
         .map(|(t, docs)| serde_json::json!({"name": t, "slug": tag_slug(t), "count": docs.len(), "url": format!("{base}tags/{}/", tag_slug(t))}))
         .collect();
-    files.insert("tags/index.html".into(), render_list("tags.html", &[("tags", json(&tag_list))])?);
-    let tag_pages: Vec<Result<(String, Vec<u8>), String>> = tags
+    files.insert(
+        "tags/index.html".into(),
+        render_list("tags/index.html", "tags.html", &[("tags", json(&tag_list))])?,
+    );
+    let tag_pages: Vec<Result<(String, Arc<Vec<u8>>), String>> = tags
         .par_iter()
         .map(|(tag, idx)| {
             let mut idx = idx.clone();
             idx.sort_by(|&a, &b| summaries[b].date.cmp(&summaries[a].date));
-            let out = render_list("tag.html", &[("tag", json(tag)), ("docs", json(&list_of(&idx)))])?;
-            Ok((format!("tags/{}/index.html", tag_slug(tag)), out))
+            let path = format!("tags/{}/index.html", tag_slug(tag));
+            let out = render_list(
+                &path,
+                "tag.html",
+                &[("tag", json(tag)), ("docs", json(&list_of(&idx)))],
+            )?;
+            Ok((path, out))
         })
         .collect();
     for page in tag_pages {
@@ -367,38 +543,70 @@ pub fn build(kb: &KnowledgeBase, theme: &Theme) -> Result<Site, String> {
     lap("index pages", &mut timings);
 
     // Dashboard.
-    let incidents = kinds.get("incident").map(|v| list_of(v)).unwrap_or_default();
-    let open: Vec<&&DocSummary> = incidents.iter().filter(|d| d.status.as_deref().is_some_and(|s| s != "resolved")).collect();
-    let postmortems = kinds.get("postmortem").map(|v| list_of(v)).unwrap_or_default();
+    let incidents = kinds
+        .get("incident")
+        .map(|v| list_of(v))
+        .unwrap_or_default();
+    let open: Vec<&&DocSummary> = incidents
+        .iter()
+        .filter(|d| d.status.as_deref().is_some_and(|s| s != "resolved"))
+        .collect();
+    let postmortems = kinds
+        .get("postmortem")
+        .map(|v| list_of(v))
+        .unwrap_or_default();
     let overdue = overdue_items(kb, &summaries);
     files.insert(
         "index.html".into(),
         render_list(
             "index.html",
+            "index.html",
             &[
                 ("open_incidents", json(&open)),
-                ("recent_postmortems", json(&postmortems.iter().take(8).collect::<Vec<_>>())),
-                ("recent_incidents", json(&incidents.iter().take(8).collect::<Vec<_>>())),
-                ("overdue_items", json(&overdue.iter().take(12).collect::<Vec<_>>())),
+                (
+                    "recent_postmortems",
+                    json(&postmortems.iter().take(8).collect::<Vec<_>>()),
+                ),
+                (
+                    "recent_incidents",
+                    json(&incidents.iter().take(8).collect::<Vec<_>>()),
+                ),
+                (
+                    "overdue_items",
+                    json(&overdue.iter().take(12).collect::<Vec<_>>()),
+                ),
                 ("overdue_count", json(&overdue.len())),
             ],
         )?,
     );
-    files.insert("search/index.html".into(), render_list("search.html", &[])?);
-    files.insert("404.html".into(), render_list("404.html", &[])?);
+    files.insert(
+        "search/index.html".into(),
+        render_list("search/index.html", "search.html", &[])?,
+    );
+    files.insert("404.html".into(), render_list("404.html", "404.html", &[])?);
 
     // Search index, feed, sitemap, API.
-    files.insert("search-index.json".into(), search::index(kb, &summaries).into_bytes());
+    let bytes = |s: String| Arc::new(s.into_bytes());
+    files.insert(
+        "search-index.json".into(),
+        bytes(search::index(kb, &summaries, &cache.search)),
+    );
     lap("search index", &mut timings);
-    files.insert("feed.xml".into(), feed(kb, &site, &postmortems).into_bytes());
-    files.insert("sitemap.xml".into(), sitemap(&site, &files).into_bytes());
-    files.insert("api/incidents.json".into(), incidents_json(kb, &summaries).into_bytes());
+    files.insert("feed.xml".into(), bytes(feed(kb, &site, &postmortems)));
+    files.insert("sitemap.xml".into(), bytes(sitemap(&site, &files)));
+    files.insert(
+        "api/incidents.json".into(),
+        bytes(incidents_json(kb, &summaries)),
+    );
 
     // Static assets: the theme's, then the knowledge base's own files.
-    for (path, bytes) in theme.static_files() {
-        files.insert(format!("static/{path}"), bytes);
+    for (path, content) in theme.static_files() {
+        files.insert(format!("static/{path}"), Arc::new(content));
     }
-    files.insert("static/highlight.css".into(), render::highlight_css().into_bytes());
+    files.insert(
+        "static/highlight.css".into(),
+        bytes(render::highlight_css()),
+    );
     lap("feeds and assets", &mut timings);
     Ok(Site { files, timings })
 }
@@ -408,9 +616,15 @@ fn overdue_items<'a>(kb: &KnowledgeBase, summaries: &'a [DocSummary]) -> Vec<Own
     let mut items = vec![];
     for (i, doc) in kb.documents.iter().enumerate() {
         for item in &doc.structure.action_items {
-            let due = item.due.as_ref().and_then(|t| crate::validate::parse_date(&t.raw));
+            let due = item
+                .due
+                .as_ref()
+                .and_then(|t| crate::validate::parse_date(&t.raw));
             if !item.done && due.is_some_and(|d| d < kb.today) {
-                items.push(OwnedItemJson { item: item_view(item, kb.today), source: &summaries[i] });
+                items.push(OwnedItemJson {
+                    item: item_view(item, kb.today),
+                    source: &summaries[i],
+                });
             }
         }
     }
@@ -426,7 +640,11 @@ struct OwnedItemJson<'a> {
 
 fn item_view(item: &crate::model::ActionItem, today: NaiveDate) -> ActionItemView {
     let due = item.due.as_ref().map(|t| t.raw.clone());
-    let overdue = !item.done && due.as_deref().and_then(crate::validate::parse_date).is_some_and(|d| d < today);
+    let overdue = !item.done
+        && due
+            .as_deref()
+            .and_then(crate::validate::parse_date)
+            .is_some_and(|d| d < today);
     ActionItemView {
         anchor: item.anchor.clone(),
         text: render::inline_markdown(&item.text),
@@ -445,17 +663,20 @@ fn item_view(item: &crate::model::ActionItem, today: NaiveDate) -> ActionItemVie
     }
 }
 
-fn page_view<'a>(ctx: &Shared<'a>, i: usize) -> PageView<'a> {
+fn page_view<'a>(ctx: &Shared<'a>, cache: &Cache, i: usize) -> PageView<'a> {
     let (kb, summaries) = (ctx.kb, ctx.summaries);
     let doc = &kb.documents[i];
     let base = kb.config.base_path();
     let graph = &kb.graph;
     let links = render::Links {
         base: &base,
-        targets: graph.body_links[i].iter().map(|t| t.map(|j| summaries[j].url.clone())).collect(),
+        targets: graph.body_links[i]
+            .iter()
+            .map(|t| t.map(|j| summaries[j].url.clone()))
+            .collect(),
         allow_html: kb.config.allow_html,
     };
-    let body = render::render_body(doc, &links);
+    let body = cache.body(doc, &links);
     let incident_meta = policy::incident_meta(&kb.documents, graph, doc);
     let durations = incident_meta.map(|m| {
         let [s, d, a, mi, r] = m.milestones;
@@ -472,38 +693,99 @@ fn page_view<'a>(ctx: &Shared<'a>, i: usize) -> PageView<'a> {
             MILESTONES
                 .iter()
                 .zip(m.milestones)
-                .filter_map(|(name, t)| Some((name.trim_end_matches("_at").to_string(), t?.format("%Y-%m-%d %H:%M %:z").to_string())))
+                .filter_map(|(name, t)| {
+                    Some((
+                        name.trim_end_matches("_at").to_string(),
+                        t?.format("%Y-%m-%d %H:%M %:z").to_string(),
+                    ))
+                })
                 .collect()
         })
         .unwrap_or_default();
     let timeline = timeline_view(doc, incident_meta);
-    let action_items = doc.structure.action_items.iter().map(|a| item_view(a, kb.today)).collect();
-    let refs = |ids: &[String]| -> Vec<&'a DocSummary> { ids.iter().filter_map(|id| graph.get(id)).map(|j| &summaries[j]).collect() };
-    let incident = doc.meta.incident.as_deref().and_then(|id| graph.get(id)).map(|j| &summaries[j]);
-    let postmortems = graph.postmortems[i].iter().map(|&j| &summaries[j]).collect();
+    let action_items = doc
+        .structure
+        .action_items
+        .iter()
+        .map(|a| item_view(a, kb.today))
+        .collect();
+    let refs = |ids: &[String]| -> Vec<&'a DocSummary> {
+        ids.iter()
+            .filter_map(|id| graph.get(id))
+            .map(|j| &summaries[j])
+            .collect()
+    };
+    let incident = doc
+        .meta
+        .incident
+        .as_deref()
+        .and_then(|id| graph.get(id))
+        .map(|j| &summaries[j]);
+    let postmortems = graph.postmortems[i]
+        .iter()
+        .map(|&j| &summaries[j])
+        .collect();
     let services = summaries[i]
         .services
         .iter()
         .map(|s| ServiceRef {
             id: s.clone(),
-            url: graph.get(s).filter(|&j| kb.documents[j].kind == "service").map(|j| summaries[j].url.clone()),
+            url: graph
+                .get(s)
+                .filter(|&j| kb.documents[j].kind == "service")
+                .map(|j| summaries[j].url.clone()),
         })
         .collect();
-    let edit_url = kb.config.repo_url.as_ref().map(|r| format!("{}/edit/{}/{}", r.trim_end_matches('/'), kb.config.repo_branch, doc.rel_path));
+    let edit_url = kb.config.repo_url.as_ref().map(|r| {
+        format!(
+            "{}/edit/{}/{}",
+            r.trim_end_matches('/'),
+            kb.config.repo_branch,
+            doc.rel_path
+        )
+    });
     let review = (doc.kind == "runbook").then(|| runbook_review(kb, doc));
     // Incidents that used this runbook, or hit this service.
     let incidents: Vec<&DocSummary> = match doc.kind.as_str() {
-        "runbook" => graph.backlinks[i].iter().filter(|&&j| ctx.incident_like[j]).map(|&j| &summaries[j]).collect(),
-        "service" => ctx.by_service.get(doc.id.as_str()).into_iter().flatten().map(|&j| &summaries[j]).collect(),
+        "runbook" => graph.backlinks[i]
+            .iter()
+            .filter(|&&j| ctx.incident_like[j])
+            .map(|&j| &summaries[j])
+            .collect(),
+        "service" => ctx
+            .by_service
+            .get(doc.id.as_str())
+            .into_iter()
+            .flatten()
+            .map(|&j| &summaries[j])
+            .collect(),
         _ => vec![],
     };
     let mut runbooks = refs(&doc.meta.runbooks);
     let mut open_items = vec![];
     if doc.kind == "service" {
-        runbooks = ctx.runbooks_of.get(doc.id.as_str()).into_iter().flatten().map(|&j| &summaries[j]).collect();
-        for src in incidents.iter().flat_map(|s| graph.get(&s.id)).flat_map(|j| std::iter::once(j).chain(graph.postmortems[j].iter().copied())) {
-            for item in kb.documents[src].structure.action_items.iter().filter(|a| !a.done) {
-                open_items.push(OwnedItem { item: item_view(item, kb.today), source: &summaries[src] });
+        runbooks = ctx
+            .runbooks_of
+            .get(doc.id.as_str())
+            .into_iter()
+            .flatten()
+            .map(|&j| &summaries[j])
+            .collect();
+        for src in incidents
+            .iter()
+            .flat_map(|s| graph.get(&s.id))
+            .flat_map(|j| std::iter::once(j).chain(graph.postmortems[j].iter().copied()))
+        {
+            for item in kb.documents[src]
+                .structure
+                .action_items
+                .iter()
+                .filter(|a| !a.done)
+            {
+                open_items.push(OwnedItem {
+                    item: item_view(item, kb.today),
+                    source: &summaries[src],
+                });
             }
         }
     }
@@ -511,7 +793,10 @@ fn page_view<'a>(ctx: &Shared<'a>, i: usize) -> PageView<'a> {
     PageView {
         doc: &summaries[i],
         body,
-        fields: doc.front.as_ref().map_or(serde_json::Value::Null, |f| f.to_json()),
+        fields: doc
+            .front
+            .as_ref()
+            .map_or(serde_json::Value::Null, |f| f.to_json()),
         durations,
         milestones,
         timeline,
@@ -532,7 +817,8 @@ fn page_view<'a>(ctx: &Shared<'a>, i: usize) -> PageView<'a> {
 
 fn is_incident_like(kb: &KnowledgeBase, j: usize) -> bool {
     let d = &kb.documents[j];
-    d.kind == "incident" || (d.kind == "postmortem" && d.meta.incident.is_none() && d.meta.started().is_some())
+    d.kind == "incident"
+        || (d.kind == "postmortem" && d.meta.incident.is_none() && d.meta.started().is_some())
 }
 
 /// Up to five incidents sharing the most services and tags with this one.
@@ -543,11 +829,25 @@ fn similar_incidents<'a>(ctx: &Shared<'a>, i: usize) -> Vec<&'a DocSummary> {
         return vec![];
     }
     let me = &summaries[i];
-    let linked: BTreeSet<usize> = kb.graph.outgoing[i].iter().chain(&kb.graph.backlinks[i]).copied().collect();
+    let linked: BTreeSet<usize> = kb.graph.outgoing[i]
+        .iter()
+        .chain(&kb.graph.backlinks[i])
+        .copied()
+        .collect();
     // The newest incidents of each shared service are enough to find look-alikes,
     // and the cap keeps this linear on knowledge bases with thousands per service.
-    let mut candidates: Vec<usize> =
-        me.services.iter().flat_map(|s| ctx.by_service.get(s.as_str()).into_iter().flatten().take(SIMILAR_CANDIDATES).copied()).collect();
+    let mut candidates: Vec<usize> = me
+        .services
+        .iter()
+        .flat_map(|s| {
+            ctx.by_service
+                .get(s.as_str())
+                .into_iter()
+                .flatten()
+                .take(SIMILAR_CANDIDATES)
+                .copied()
+        })
+        .collect();
     candidates.sort_unstable();
     candidates.dedup();
     let mut scored: Vec<(usize, usize)> = candidates
@@ -555,14 +855,26 @@ fn similar_incidents<'a>(ctx: &Shared<'a>, i: usize) -> Vec<&'a DocSummary> {
         .filter(|&j| j != i && !linked.contains(&j))
         .map(|j| {
             let o = &summaries[j];
-            let shared = o.services.iter().filter(|s| me.services.contains(s)).count() * 2
+            let shared = o
+                .services
+                .iter()
+                .filter(|s| me.services.contains(s))
+                .count()
+                * 2
                 + o.tags.iter().filter(|t| me.tags.contains(t)).count();
             (shared, j)
         })
         .filter(|(s, _)| *s >= 3)
         .collect();
-    scored.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| summaries[b.1].date.cmp(&summaries[a.1].date)));
-    scored.into_iter().take(5).map(|(_, j)| &summaries[j]).collect()
+    scored.sort_by(|a, b| {
+        b.0.cmp(&a.0)
+            .then_with(|| summaries[b.1].date.cmp(&summaries[a.1].date))
+    });
+    scored
+        .into_iter()
+        .take(5)
+        .map(|(_, j)| &summaries[j])
+        .collect()
 }
 
 const SIMILAR_CANDIDATES: usize = 200;
@@ -580,7 +892,9 @@ struct Shared<'a> {
 
 impl<'a> Shared<'a> {
     fn new(kb: &'a KnowledgeBase, summaries: &'a [DocSummary]) -> Self {
-        let incident_like: Vec<bool> = (0..kb.documents.len()).map(|j| is_incident_like(kb, j)).collect();
+        let incident_like: Vec<bool> = (0..kb.documents.len())
+            .map(|j| is_incident_like(kb, j))
+            .collect();
         let mut by_service: HashMap<&str, Vec<usize>> = HashMap::new();
         let mut runbooks_of: HashMap<&str, Vec<usize>> = HashMap::new();
         for (j, s) in summaries.iter().enumerate() {
@@ -598,7 +912,13 @@ impl<'a> Shared<'a> {
         for list in by_service.values_mut() {
             list.sort_by(|&a, &b| summaries[b].date.cmp(&summaries[a].date));
         }
-        Shared { kb, summaries, incident_like, by_service, runbooks_of }
+        Shared {
+            kb,
+            summaries,
+            incident_like,
+            by_service,
+            runbooks_of,
+        }
     }
 }
 
@@ -609,7 +929,11 @@ fn runbook_review(kb: &KnowledgeBase, doc: &Document) -> Review {
         .or_else(|| crate::validate::parse_duration_days(&kb.config.policies.runbook_review_every))
         .unwrap_or(180);
     let Some(last) = doc.meta.last_reviewed else {
-        return Review { state: "never", last_reviewed: None, due: None };
+        return Review {
+            state: "never",
+            last_reviewed: None,
+            due: None,
+        };
     };
     let due = last + chrono::Duration::days(every);
     let state = if due < kb.today {
@@ -619,7 +943,11 @@ fn runbook_review(kb: &KnowledgeBase, doc: &Document) -> Review {
     } else {
         "fresh"
     };
-    Review { state, last_reviewed: Some(last.to_string()), due: Some(due.to_string()) }
+    Review {
+        state,
+        last_reviewed: Some(last.to_string()),
+        due: Some(due.to_string()),
+    }
 }
 
 fn timeline_view(doc: &Document, incident: Option<&crate::model::Meta>) -> Vec<TimelineItem> {
@@ -638,7 +966,14 @@ fn timeline_view(doc: &Document, incident: Option<&crate::model::Meta>) -> Vec<T
                 (None, Some(t)) => t.time.format("%H:%M").to_string(),
                 (None, None) => String::new(),
             };
-            (at, TimelineItem { time, text: render::inline_markdown(&e.text), milestone: None })
+            (
+                at,
+                TimelineItem {
+                    time,
+                    text: render::inline_markdown(&e.text),
+                    milestone: None,
+                },
+            )
         })
         .collect();
     // Milestones without an entry at the same minute join the drawn timeline.
@@ -649,10 +984,20 @@ fn timeline_view(doc: &Document, incident: Option<&crate::model::Meta>) -> Vec<T
             let zone = m.started().map_or(*t.offset(), |s| *s.offset());
             let t = t.with_timezone(&zone);
             let minute = t.format("%Y-%m-%d %H:%M").to_string();
-            if let Some((_, item)) = items.iter_mut().find(|(_, it)| it.time == minute && it.milestone.is_none()) {
+            if let Some((_, item)) = items
+                .iter_mut()
+                .find(|(_, it)| it.time == minute && it.milestone.is_none())
+            {
                 item.milestone = Some(label.to_string());
             } else {
-                items.push((Some(t), TimelineItem { time: minute, text: escape(&capitalize(label)), milestone: Some(label.to_string()) }));
+                items.push((
+                    Some(t),
+                    TimelineItem {
+                        time: minute,
+                        text: escape(&capitalize(label)),
+                        milestone: Some(label.to_string()),
+                    },
+                ));
             }
         }
     }
@@ -665,7 +1010,8 @@ fn timeline_view(doc: &Document, incident: Option<&crate::model::Meta>) -> Vec<T
 
 pub fn capitalize(s: &str) -> String {
     let mut c = s.chars();
-    c.next().map_or(String::new(), |f| f.to_uppercase().chain(c).collect())
+    c.next()
+        .map_or(String::new(), |f| f.to_uppercase().chain(c).collect())
 }
 
 pub fn tag_slug(tag: &str) -> String {
@@ -683,14 +1029,35 @@ fn absolute(site: &SiteView, path: &str) -> String {
 fn feed(kb: &KnowledgeBase, site: &SiteView, postmortems: &[&DocSummary]) -> String {
     let mut out = String::from("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<feed xmlns=\"http://www.w3.org/2005/Atom\">\n");
     let updated = |d: Option<&str>| format!("{}T00:00:00Z", d.unwrap_or(&site.today));
-    out.push_str(&format!("  <title>{} postmortems</title>\n", escape(&site.title)));
-    out.push_str(&format!("  <id>{}</id>\n", escape(&absolute(site, &site.base))));
-    out.push_str(&format!("  <link href=\"{}\" rel=\"self\"/>\n", escape(&absolute(site, &format!("{}feed.xml", site.base)))));
-    out.push_str(&format!("  <updated>{}</updated>\n", updated(postmortems.first().and_then(|p| p.date.as_deref()))));
+    out.push_str(&format!(
+        "  <title>{} postmortems</title>\n",
+        escape(&site.title)
+    ));
+    out.push_str(&format!(
+        "  <id>{}</id>\n",
+        escape(&absolute(site, &site.base))
+    ));
+    out.push_str(&format!(
+        "  <link href=\"{}\" rel=\"self\"/>\n",
+        escape(&absolute(site, &format!("{}feed.xml", site.base)))
+    ));
+    out.push_str(&format!(
+        "  <updated>{}</updated>\n",
+        updated(postmortems.first().and_then(|p| p.date.as_deref()))
+    ));
     for p in postmortems.iter().take(20) {
         let doc = kb.doc(&p.id).expect("summaries come from documents");
-        let published = doc.meta.published_at.map(|t| t.to_rfc3339()).unwrap_or_else(|| updated(p.date.as_deref()));
-        let author = doc.meta.authors.first().cloned().unwrap_or_else(|| "unknown".into());
+        let published = doc
+            .meta
+            .published_at
+            .map(|t| t.to_rfc3339())
+            .unwrap_or_else(|| updated(p.date.as_deref()));
+        let author = doc
+            .meta
+            .authors
+            .first()
+            .cloned()
+            .unwrap_or_else(|| "unknown".into());
         out.push_str(&format!(
             "  <entry>\n    <title>{} {}</title>\n    <id>{}</id>\n    <link href=\"{}\"/>\n    <updated>{published}</updated>\n    <author><name>{}</name></author>\n    <summary>{}</summary>\n  </entry>\n",
             escape(&p.id),
@@ -705,11 +1072,14 @@ fn feed(kb: &KnowledgeBase, site: &SiteView, postmortems: &[&DocSummary]) -> Str
     out
 }
 
-fn sitemap(site: &SiteView, files: &BTreeMap<String, Vec<u8>>) -> String {
+fn sitemap(site: &SiteView, files: &BTreeMap<String, Arc<Vec<u8>>>) -> String {
     let mut out = String::from("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n");
     for path in files.keys().filter(|p| p.ends_with("index.html")) {
         let url = format!("{}{}", site.base, path.trim_end_matches("index.html"));
-        out.push_str(&format!("  <url><loc>{}</loc></url>\n", escape(&absolute(site, &url))));
+        out.push_str(&format!(
+            "  <url><loc>{}</loc></url>\n",
+            escape(&absolute(site, &url))
+        ));
     }
     out.push_str("</urlset>\n");
     out

@@ -7,21 +7,57 @@ use crate::diagnostic::{Diagnostic, Pos};
 use std::path::Path;
 
 const TEMPLATES: [(&str, &str); 9] = [
-    ("base.html", include_str!("../themes/default/templates/base.html")),
-    ("macros.html", include_str!("../themes/default/templates/macros.html")),
-    ("index.html", include_str!("../themes/default/templates/index.html")),
-    ("list.html", include_str!("../themes/default/templates/list.html")),
-    ("page.html", include_str!("../themes/default/templates/page.html")),
-    ("tags.html", include_str!("../themes/default/templates/tags.html")),
-    ("tag.html", include_str!("../themes/default/templates/tag.html")),
-    ("search.html", include_str!("../themes/default/templates/search.html")),
-    ("404.html", include_str!("../themes/default/templates/404.html")),
+    (
+        "base.html",
+        include_str!("../themes/default/templates/base.html"),
+    ),
+    (
+        "macros.html",
+        include_str!("../themes/default/templates/macros.html"),
+    ),
+    (
+        "index.html",
+        include_str!("../themes/default/templates/index.html"),
+    ),
+    (
+        "list.html",
+        include_str!("../themes/default/templates/list.html"),
+    ),
+    (
+        "page.html",
+        include_str!("../themes/default/templates/page.html"),
+    ),
+    (
+        "tags.html",
+        include_str!("../themes/default/templates/tags.html"),
+    ),
+    (
+        "tag.html",
+        include_str!("../themes/default/templates/tag.html"),
+    ),
+    (
+        "search.html",
+        include_str!("../themes/default/templates/search.html"),
+    ),
+    (
+        "404.html",
+        include_str!("../themes/default/templates/404.html"),
+    ),
 ];
 
 const STATIC: [(&str, &[u8]); 3] = [
-    ("style.css", include_bytes!("../themes/default/static/style.css")),
-    ("search.js", include_bytes!("../themes/default/static/search.js")),
-    ("filter.js", include_bytes!("../themes/default/static/filter.js")),
+    (
+        "style.css",
+        include_bytes!("../themes/default/static/style.css"),
+    ),
+    (
+        "search.js",
+        include_bytes!("../themes/default/static/search.js"),
+    ),
+    (
+        "filter.js",
+        include_bytes!("../themes/default/static/filter.js"),
+    ),
 ];
 
 pub struct Theme {
@@ -32,21 +68,41 @@ pub struct Theme {
 impl Theme {
     /// The built-in theme with the knowledge base's overrides, if it names a theme.
     pub fn load(root: &Path, name: Option<&str>) -> Result<Theme, Diagnostic> {
-        let mut templates: Vec<(String, String)> = TEMPLATES.iter().map(|(n, t)| (n.to_string(), t.to_string())).collect();
-        let mut statics: Vec<(String, Vec<u8>)> = STATIC.iter().map(|(n, b)| (n.to_string(), b.to_vec())).collect();
+        let mut templates: Vec<(String, String)> = TEMPLATES
+            .iter()
+            .map(|(n, t)| (n.to_string(), t.to_string()))
+            .collect();
+        let mut statics: Vec<(String, Vec<u8>)> = STATIC
+            .iter()
+            .map(|(n, b)| (n.to_string(), b.to_vec()))
+            .collect();
         if let Some(name) = name {
             let dir = root.join("themes").join(name);
             if !dir.is_dir() {
-                return Err(theme_error(&format!("themes/{name}"), format!("theme folder themes/{name} does not exist")));
+                return Err(theme_error(
+                    &format!("themes/{name}"),
+                    format!("theme folder themes/{name} does not exist"),
+                ));
             }
             for (sub, is_template) in [("templates", true), ("static", false)] {
                 let base = dir.join(sub);
-                for entry in walkdir::WalkDir::new(&base).into_iter().filter_map(Result::ok).filter(|e| e.file_type().is_file()) {
-                    let rel = entry.path().strip_prefix(&base).unwrap_or(entry.path()).to_string_lossy().replace('\\', "/");
+                for entry in walkdir::WalkDir::new(&base)
+                    .into_iter()
+                    .filter_map(Result::ok)
+                    .filter(|e| e.file_type().is_file())
+                {
+                    let rel = entry
+                        .path()
+                        .strip_prefix(&base)
+                        .unwrap_or(entry.path())
+                        .to_string_lossy()
+                        .replace('\\', "/");
                     let shown = format!("themes/{name}/{sub}/{rel}");
-                    let bytes = std::fs::read(entry.path()).map_err(|e| theme_error(&shown, format!("cannot read: {e}")))?;
+                    let bytes = std::fs::read(entry.path())
+                        .map_err(|e| theme_error(&shown, format!("cannot read: {e}")))?;
                     if is_template {
-                        let text = String::from_utf8(bytes).map_err(|_| theme_error(&shown, "template is not UTF-8".into()))?;
+                        let text = String::from_utf8(bytes)
+                            .map_err(|_| theme_error(&shown, "template is not UTF-8".into()))?;
                         templates.retain(|(n, _)| *n != rel);
                         templates.push((rel, text));
                     } else {
@@ -59,10 +115,16 @@ impl Theme {
         let mut tera = tera::Tera::default();
         tera.autoescape_on(vec![".html", ".xml"]);
         // tera's own `slugify` needs its heavy `builtins` feature; ours matches heading anchors.
-        tera.register_filter("slugify", |value: &tera::Value, _: &std::collections::HashMap<String, tera::Value>| {
-            Ok(tera::Value::String(crate::parse::slugify(value.as_str().unwrap_or_default())))
-        });
-        tera.add_raw_templates(templates).map_err(|e| theme_error("themes", error_chain(&e)))?;
+        tera.register_filter(
+            "slugify",
+            |value: &tera::Value, _: &std::collections::HashMap<String, tera::Value>| {
+                Ok(tera::Value::String(crate::parse::slugify(
+                    value.as_str().unwrap_or_default(),
+                )))
+            },
+        );
+        tera.add_raw_templates(templates)
+            .map_err(|e| theme_error("themes", error_chain(&e)))?;
         Ok(Theme { tera, statics })
     }
 

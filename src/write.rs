@@ -38,14 +38,22 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> WriteError + '_ {
 pub fn write(site: &Site, output: &Path, force: bool) -> Result<(), WriteError> {
     if output.exists() && !force {
         let ours = output.join(MARKER).exists();
-        let empty = std::fs::read_dir(output).map_err(io(output))?.next().is_none();
+        let empty = std::fs::read_dir(output)
+            .map_err(io(output))?
+            .next()
+            .is_none();
         if !ours && !empty {
             return Err(WriteError::NotOurs(output.to_path_buf()));
         }
     }
-    let parent = output.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let parent = output
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     std::fs::create_dir_all(parent).map_err(io(parent))?;
-    let name = output.file_name().map_or("public".into(), |n| n.to_string_lossy().to_string());
+    let name = output
+        .file_name()
+        .map_or("public".into(), |n| n.to_string_lossy().to_string());
     let fresh = parent.join(format!(".{name}.new-{}", std::process::id()));
     let old = parent.join(format!(".{name}.old-{}", std::process::id()));
     let result = write_tree(site, &fresh).and_then(|()| {
@@ -68,7 +76,11 @@ pub fn write(site: &Site, output: &Path, force: bool) -> Result<(), WriteError> 
 
 fn write_tree(site: &Site, dir: &Path) -> Result<(), WriteError> {
     std::fs::create_dir_all(dir).map_err(io(dir))?;
-    let mut folders: Vec<PathBuf> = site.files.keys().filter_map(|p| Path::new(p).parent().map(|d| dir.join(d))).collect();
+    let mut folders: Vec<PathBuf> = site
+        .files
+        .keys()
+        .filter_map(|p| Path::new(p).parent().map(|d| dir.join(d)))
+        .collect();
     folders.sort();
     folders.dedup();
     for f in &folders {
@@ -76,10 +88,13 @@ fn write_tree(site: &Site, dir: &Path) -> Result<(), WriteError> {
     }
     site.files.par_iter().try_for_each(|(path, bytes)| {
         let target = dir.join(path);
-        std::fs::write(&target, bytes).map_err(io(&target))
+        std::fs::write(&target, bytes.as_slice()).map_err(io(&target))
     })?;
-    std::fs::write(dir.join(MARKER), "This folder is written by `hindsight build` and replaced on every build.\n")
-        .map_err(io(dir))
+    std::fs::write(
+        dir.join(MARKER),
+        "This folder is written by `hindsight build` and replaced on every build.\n",
+    )
+    .map_err(io(dir))
 }
 
 #[cfg(test)]
@@ -87,17 +102,34 @@ mod tests {
     use super::*;
 
     fn site(files: &[(&str, &str)]) -> Site {
-        Site { files: files.iter().map(|(p, c)| (p.to_string(), c.as_bytes().to_vec())).collect(), timings: vec![] }
+        Site {
+            files: files
+                .iter()
+                .map(|(p, c)| (p.to_string(), std::sync::Arc::new(c.as_bytes().to_vec())))
+                .collect(),
+            timings: vec![],
+        }
     }
 
     #[test]
     fn swaps_in_and_replaces_its_own_output() {
         let tmp = tempfile::tempdir().unwrap();
         let out = tmp.path().join("public");
-        write(&site(&[("index.html", "one"), ("a/b/index.html", "b")]), &out, false).unwrap();
-        assert_eq!(std::fs::read_to_string(out.join("a/b/index.html")).unwrap(), "b");
+        write(
+            &site(&[("index.html", "one"), ("a/b/index.html", "b")]),
+            &out,
+            false,
+        )
+        .unwrap();
+        assert_eq!(
+            std::fs::read_to_string(out.join("a/b/index.html")).unwrap(),
+            "b"
+        );
         write(&site(&[("index.html", "two")]), &out, false).unwrap();
-        assert_eq!(std::fs::read_to_string(out.join("index.html")).unwrap(), "two");
+        assert_eq!(
+            std::fs::read_to_string(out.join("index.html")).unwrap(),
+            "two"
+        );
         assert!(!out.join("a").exists(), "the old site is gone");
         let leftovers: Vec<_> = std::fs::read_dir(tmp.path()).unwrap().collect();
         assert_eq!(leftovers.len(), 1, "no temporary folders left");
@@ -111,7 +143,10 @@ mod tests {
         std::fs::write(out.join("thesis.tex"), "precious").unwrap();
         let err = write(&site(&[("index.html", "x")]), &out, false).unwrap_err();
         assert!(matches!(err, WriteError::NotOurs(_)));
-        assert_eq!(std::fs::read_to_string(out.join("thesis.tex")).unwrap(), "precious");
+        assert_eq!(
+            std::fs::read_to_string(out.join("thesis.tex")).unwrap(),
+            "precious"
+        );
         write(&site(&[("index.html", "x")]), &out, true).unwrap();
         assert!(!out.join("thesis.tex").exists());
     }
