@@ -39,6 +39,8 @@ pub enum Command {
     Check(CheckArgs),
     /// Check, then write the static site (public/ by default).
     Build(crate::build::BuildArgs),
+    /// Preview the site with live reload while you write.
+    Serve(crate::serve::ServeArgs),
     /// Create a knowledge base: config, templates, examples, CI workflow. Never overwrites.
     Init(crate::scaffold::InitArgs),
     /// Write a new document from its template with the next free id; prints its path.
@@ -76,6 +78,7 @@ pub fn main() -> ExitCode {
     match cli.command {
         Command::Check(args) => check(args),
         Command::Build(args) => crate::build::run(args),
+        Command::Serve(args) => crate::serve::run(args),
         Command::Init(args) => crate::scaffold::run_init(args),
         Command::New(args) => crate::scaffold::run_new(args),
         Command::Explain(args) => crate::rules::run_explain(args),

@@ -1,0 +1,894 @@
+//! `hindsight serve`: build into memory, serve with tiny_http, watch with
+//! notify, rebuild only what changed, and reload open pages over
+//! Server-Sent Events. A change that brings errors keeps the last good site
+//! served and shows the errors in an overlay until the next good build.
+//!
+//! Nothing here writes to disk.
+
+use crate::cli::Common;
+use crate::diagnostic::{self, Diagnostic, Severity};
+use crate::kb::{self, KnowledgeBase};
+use crate::load;
+use crate::model::SourceFile;
+use crate::site::{self, Cache, Site};
+use crate::theme::Theme;
+use crate::validate;
+use clap::Args;
+use std::collections::{BTreeSet, HashMap};
+use std::io::Write;
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::{Arc, Condvar, Mutex, RwLock};
+use std::time::{Duration, Instant};
+
+#[derive(Args, Debug)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub common: Common,
+    #[arg(long, default_value_t = 1111)]
+    pub port: u16,
+    /// Address to listen on; loopback unless you mean to share the preview.
+    #[arg(long, default_value = "127.0.0.1")]
+    pub bind: String,
+    /// Open the site in the default browser.
+    #[arg(long)]
+    pub open: bool,
+    /// Poll the file system instead of native events (network drives, containers).
+    #[arg(long)]
+    pub poll: bool,
+    /// Include drafts (on by default in the preview).
+    #[arg(long, default_value_t = true)]
+    pub drafts: bool,
+}
+
+/// What a changed path means for the site.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum ChangeKind {
+    /// A document under content/ (or an asset there).
+    Content,
+    /// A template under templates/: every document is validated again.
+    Template,
+    /// The theme: every page is rendered again, nothing is parsed.
+    Theme,
+    /// hindsight.yaml: everything is loaded again.
+    Config,
+    /// A file under static/.
+    Static,
+}
+
+/// Decides what a changed path means; `None` for paths that never matter:
+/// editor swap and backup files, the output folder, `.git`, hidden files.
+pub fn classify(root: &Path, output: Option<&Path>, path: &Path) -> Option<ChangeKind> {
+    let rel = path.strip_prefix(root).ok()?;
+    if let Some(out) = output {
+        if path.starts_with(out) || out.file_name().is_some_and(|n| rel.starts_with(n)) {
+            return None;
+        }
+    }
+    let name = rel.file_name()?.to_string_lossy();
+    let editor_junk = name.starts_with('.')
+        || name.starts_with('#')
+        || name.ends_with('~')
+        || name.ends_with(".swp")
+        || name.ends_with(".swx")
+        || name.ends_with(".swo")
+        || name.ends_with(".tmp")
+        || name.ends_with(".bak")
+        || name.ends_with(".orig")
+        || name.contains(".goutputstream")
+        || name == "4913"; // vim's probe file
+    if editor_junk {
+        return None;
+    }
+    let mut parts = rel
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy().to_string());
+    let first = parts.next()?;
+    if rel
+        .components()
+        .any(|c| c.as_os_str().to_string_lossy().starts_with('.'))
+    {
+        return None;
+    }
+    match first.as_str() {
+        "content" => Some(ChangeKind::Content),
+        "templates" if name.ends_with(".md") => Some(ChangeKind::Template),
+        "themes" => Some(ChangeKind::Theme),
+        "static" => Some(ChangeKind::Static),
+        crate::config::CONFIG_FILE if rel.components().count() == 1 => Some(ChangeKind::Config),
+        _ => None,
+    }
+}
+
+/// The knowledge base kept in memory between rebuilds, with what each file said.
+pub struct Workspace {
+    pub kb: KnowledgeBase,
+    /// Diagnostics of each file from load, parse and validate, by path.
+    file_diags: HashMap<String, Vec<Diagnostic>>,
+    /// Problems not tied to a document (templates, unreadable files…).
+    other_diags: Vec<Diagnostic>,
+    theme: Theme,
+    pub cache: Cache,
+    drafts: bool,
+}
+
+/// The result of a (re)build: the site to serve, or the errors to overlay.
+pub struct BuildOutcome {
+    pub site: Option<Site>,
+    pub errors: Vec<Diagnostic>,
+    pub elapsed: Duration,
+}
+
+impl Workspace {
+    pub fn open(
+        root: &Path,
+        today: chrono::NaiveDate,
+        drafts: bool,
+    ) -> Result<Workspace, kb::SetupError> {
+        let mut kb = kb::open(root, today)?;
+        // The preview is served at the root, whatever the published base_url.
+        kb.config.base_url = "/".into();
+        let theme = Theme::load(root, kb.config.theme.as_deref()).map_err(kb::SetupError)?;
+        let mut file_diags: HashMap<String, Vec<Diagnostic>> = HashMap::new();
+        let mut other_diags = vec![];
+        // Split the diagnostics back into per-file ones (kept until the file
+        // changes) and cross-document ones (recomputed by every relink).
+        let per_file = per_file_codes();
+        for d in kb.diagnostics.iter().filter(|d| per_file(d)) {
+            if d.file.starts_with("content/") {
+                file_diags
+                    .entry(d.file.clone())
+                    .or_default()
+                    .push(d.clone());
+            } else {
+                other_diags.push(d.clone());
+            }
+        }
+        Ok(Workspace {
+            kb,
+            file_diags,
+            other_diags,
+            theme,
+            cache: Cache::default(),
+            drafts,
+        })
+    }
+
+    /// Builds the site from the current state, reusing the cache.
+    pub fn build(&self) -> BuildOutcome {
+        let started = Instant::now();
+        let mut errors: Vec<Diagnostic> = self
+            .kb
+            .diagnostics
+            .iter()
+            .filter(|d| d.severity == Severity::Error)
+            .cloned()
+            .collect();
+        errors.extend(site::collisions(&self.kb));
+        if !errors.is_empty() {
+            return BuildOutcome {
+                site: None,
+                errors,
+                elapsed: started.elapsed(),
+            };
+        }
+        let result = if self.drafts {
+            site::build_with(&self.kb, &self.theme, &self.cache)
+        } else {
+            let mut kb = self.kb.clone_for_build();
+            crate::build::without_drafts(&mut kb);
+            site::build_with(&kb, &self.theme, &self.cache)
+        };
+        match result {
+            Ok(site) => BuildOutcome {
+                site: Some(site),
+                errors: vec![],
+                elapsed: started.elapsed(),
+            },
+            Err(e) => BuildOutcome {
+                site: None,
+                errors: vec![site::theme_error(e)],
+                elapsed: started.elapsed(),
+            },
+        }
+    }
+
+    /// Applies changed paths: re-reads and re-parses only the documents that
+    /// changed, then recomputes links and policies (cheap) for everything.
+    pub fn apply(&mut self, changes: &[(PathBuf, ChangeKind)]) -> Result<(), kb::SetupError> {
+        let kinds: BTreeSet<ChangeKind> = changes.iter().map(|(_, k)| *k).collect();
+        if kinds.contains(&ChangeKind::Config) {
+            let root = self.kb.root.clone();
+            *self = Workspace::open(&root, self.kb.today, self.drafts)?;
+            return Ok(());
+        }
+        if kinds.contains(&ChangeKind::Theme) {
+            self.theme = Theme::load(&self.kb.root, self.kb.config.theme.as_deref())
+                .map_err(kb::SetupError)?;
+            self.cache.clear_pages();
+        }
+        let root = self.kb.root.clone();
+        if kinds.contains(&ChangeKind::Template) {
+            // Templates decide validation: reload them, then read and validate every document again.
+            let inputs = load::load(&root, self.kb.config.max_file_size);
+            let (templates, template_diags) = crate::template::Templates::load(&inputs.templates);
+            self.kb.templates = templates;
+            self.other_diags = inputs
+                .diagnostics
+                .into_iter()
+                .filter(|d| !d.file.starts_with("content/"))
+                .chain(template_diags)
+                .collect();
+            let paths: Vec<String> = self
+                .kb
+                .documents
+                .iter()
+                .map(|d| d.rel_path.clone())
+                .collect();
+            for p in paths {
+                self.reload(&root.join(&p));
+            }
+        }
+        for (path, kind) in changes {
+            if *kind == ChangeKind::Content {
+                self.reload(path);
+            }
+        }
+        let mut diags: Vec<Diagnostic> = self.other_diags.clone();
+        for doc in &self.kb.documents {
+            diags.extend(
+                self.file_diags
+                    .get(&doc.rel_path)
+                    .into_iter()
+                    .flatten()
+                    .cloned(),
+            );
+        }
+        // Files that failed to load have diagnostics but no document.
+        for (path, d) in &self.file_diags {
+            if self
+                .kb
+                .documents
+                .binary_search_by(|doc| doc.rel_path.as_str().cmp(path.as_str()))
+                .is_err()
+            {
+                diags.extend(d.iter().cloned());
+            }
+        }
+        self.kb.relink(diags);
+        Ok(())
+    }
+
+    /// Re-reads one path under content/: replaces, adds or removes its document.
+    fn reload(&mut self, path: &Path) {
+        let root = &self.kb.root;
+        let Ok(rel) = path.strip_prefix(root) else {
+            return;
+        };
+        let rel = rel
+            .components()
+            .map(|c| c.as_os_str().to_string_lossy())
+            .collect::<Vec<_>>()
+            .join("/");
+        if !rel.ends_with(".md") {
+            return;
+        }
+        let position = self
+            .kb
+            .documents
+            .binary_search_by(|d| d.rel_path.as_str().cmp(&rel));
+        self.file_diags.remove(&rel);
+        let read = std::fs::metadata(path)
+            .ok()
+            .filter(|m| m.is_file())
+            .map(|m| {
+                if m.len() > self.kb.config.max_file_size {
+                    Err(Diagnostic::error(
+                        "file-too-large",
+                        &rel,
+                        diagnostic::Pos::file_start(),
+                        "file is over the size limit",
+                    ))
+                } else {
+                    std::fs::read(path)
+                        .map_err(|e| {
+                            Diagnostic::error(
+                                "unreadable",
+                                &rel,
+                                diagnostic::Pos::file_start(),
+                                format!("cannot read: {e}"),
+                            )
+                        })
+                        .and_then(|bytes| load::decode(&rel, bytes))
+                }
+            });
+        match read {
+            None => {
+                if let Ok(i) = position {
+                    self.kb.documents.remove(i);
+                }
+            }
+            Some(Err(d)) => {
+                if let Ok(i) = position {
+                    self.kb.documents.remove(i);
+                }
+                self.file_diags.insert(rel, vec![d]);
+            }
+            Some(Ok(file)) => {
+                let ctx = validate::Context {
+                    config: &self.kb.config,
+                    templates: &self.kb.templates,
+                    today: self.kb.today,
+                };
+                let (doc, d) = kb::parse_file(
+                    SourceFile {
+                        rel_path: rel.clone(),
+                        text: file.text,
+                    },
+                    &ctx,
+                );
+                match position {
+                    Ok(i) => self.kb.documents[i] = doc,
+                    Err(i) => self.kb.documents.insert(i, doc),
+                }
+                if !d.is_empty() {
+                    self.file_diags.insert(rel, d);
+                }
+            }
+        }
+    }
+}
+
+/// Diagnostics that come from one file alone (load, parse, validate), as
+/// opposed to those `relink` recomputes (links, timelines, policies).
+fn per_file_codes() -> impl Fn(&Diagnostic) -> bool {
+    const CROSS: [&str; 6] = [
+        "broken-link",
+        "wrong-ref-kind",
+        "duplicate-id",
+        "timeline-order",
+        "timeline-window",
+        "postmortem-overdue",
+    ];
+    const CROSS2: [&str; 2] = ["timeline-time", "timeline-no-date"];
+    |d: &Diagnostic| !CROSS.contains(&d.code) && !CROSS2.contains(&d.code)
+}
+
+impl KnowledgeBase {
+    /// A copy for a build that drops drafts, leaving the workspace untouched.
+    pub fn clone_for_build(&self) -> KnowledgeBase {
+        KnowledgeBase {
+            root: self.root.clone(),
+            config: self.config.clone(),
+            templates: self.templates.clone(),
+            documents: self.documents.clone(),
+            graph: self.graph.clone(),
+            assets: self.assets.clone(),
+            diagnostics: vec![],
+            today: self.today,
+            timings: vec![],
+        }
+    }
+}
+
+/// What the server shares between its threads.
+pub struct Shared {
+    pub site: RwLock<Arc<Site>>,
+    /// Build number and the current errors (empty when the site is good).
+    pub state: Mutex<(u64, Arc<Vec<Diagnostic>>)>,
+    pub changed: Condvar,
+    pub sources: Mutex<HashMap<String, String>>,
+}
+
+impl Shared {
+    fn publish(&self, outcome: BuildOutcome) {
+        let mut state = self.state.lock().unwrap();
+        if let Some(site) = outcome.site {
+            *self.site.write().unwrap() = Arc::new(site);
+        }
+        state.0 += 1;
+        state.1 = Arc::new(outcome.errors);
+        self.changed.notify_all();
+    }
+}
+
+pub fn run(args: ServeArgs) -> ExitCode {
+    let today = args.common.today.unwrap_or_else(kb::today_utc);
+    let root = args
+        .common
+        .root
+        .canonicalize()
+        .unwrap_or_else(|_| args.common.root.clone());
+    let started = Instant::now();
+    let workspace = match Workspace::open(&root, today, args.drafts) {
+        Ok(w) => w,
+        Err(e) => return crate::cli::setup_failed(e),
+    };
+    let first = workspace.build();
+    eprintln!(
+        "built {} documents in {} ms{}",
+        workspace.kb.documents.len(),
+        started.elapsed().as_millis(),
+        if first.errors.is_empty() {
+            String::new()
+        } else {
+            format!(" with {} errors", first.errors.len())
+        }
+    );
+    let listener = match bind(&args.bind, args.port) {
+        Ok(l) => l,
+        Err(msg) => {
+            eprintln!("error[serve]: {msg}");
+            return ExitCode::from(2);
+        }
+    };
+    let addr = listener
+        .local_addr()
+        .map(|a| a.to_string())
+        .unwrap_or_default();
+    let server = match tiny_http::Server::from_listener(listener, None) {
+        Ok(s) => Arc::new(s),
+        Err(e) => {
+            eprintln!("error[serve]: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let shared = Arc::new(Shared {
+        site: RwLock::new(Arc::new(Site::default())),
+        state: Mutex::new((0, Arc::new(vec![]))),
+        changed: Condvar::new(),
+        sources: Mutex::new(HashMap::new()),
+    });
+    report_errors(&first.errors, &workspace);
+    remember_sources(&shared, &first.errors, &workspace);
+    shared.publish(first);
+    let url = format!("http://{addr}/");
+    eprintln!("serving {} at {url} (Ctrl-C to stop)", root.display());
+    if args.open {
+        let opener = if cfg!(target_os = "macos") {
+            "open"
+        } else {
+            "xdg-open"
+        };
+        let _ = std::process::Command::new(opener).arg(&url).spawn();
+    }
+    for _ in 0..4 {
+        let (server, shared) = (server.clone(), shared.clone());
+        std::thread::spawn(move || loop {
+            match server.recv() {
+                Ok(request) => handle(request, &shared),
+                Err(_) => return,
+            }
+        });
+    }
+    watch_and_rebuild(&root, args.poll, workspace, &shared)
+}
+
+/// Binds, or says which port to try instead.
+fn bind(host: &str, port: u16) -> Result<TcpListener, String> {
+    match TcpListener::bind((host, port)) {
+        Ok(l) => Ok(l),
+        Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => {
+            let free = (port.saturating_add(1)..port.saturating_add(100))
+                .find(|p| TcpListener::bind((host, *p)).is_ok());
+            Err(match free {
+                Some(p) => format!("port {port} is in use; try `--port {p}`"),
+                None => format!("port {port} is in use"),
+            })
+        }
+        Err(e) => Err(format!("cannot listen on {host}:{port}: {e}")),
+    }
+}
+
+fn report_errors(errors: &[Diagnostic], workspace: &Workspace) {
+    if !errors.is_empty() {
+        eprint!(
+            "{}",
+            diagnostic::render(errors, diagnostic::Format::Human, &workspace.kb.sources())
+        );
+        eprintln!("the last good site is still served; fix the errors above");
+    }
+}
+
+fn remember_sources(shared: &Shared, errors: &[Diagnostic], workspace: &Workspace) {
+    let sources = workspace.kb.sources();
+    let mut kept = shared.sources.lock().unwrap();
+    kept.clear();
+    for e in errors {
+        if let Some(text) = sources.get(e.file.as_str()) {
+            kept.insert(e.file.clone(), text.to_string());
+        }
+    }
+}
+
+/// Debounce window: an editor's save is several events within a few milliseconds.
+const DEBOUNCE: Duration = Duration::from_millis(40);
+
+fn watch_and_rebuild(
+    root: &Path,
+    poll: bool,
+    mut workspace: Workspace,
+    shared: &Shared,
+) -> ExitCode {
+    let (tx, rx) = std::sync::mpsc::channel::<notify::Result<notify::Event>>();
+    let watcher: notify::Result<Box<dyn notify::Watcher>> = if poll {
+        let config = notify::Config::default().with_poll_interval(Duration::from_millis(500));
+        notify::PollWatcher::new(tx, config).map(|w| Box::new(w) as Box<dyn notify::Watcher>)
+    } else {
+        notify::recommended_watcher(tx).map(|w| Box::new(w) as Box<dyn notify::Watcher>)
+    };
+    let mut watcher = match watcher {
+        Ok(w) => w,
+        Err(e) => {
+            eprintln!("error[serve]: cannot watch files: {e} (try --poll)");
+            return ExitCode::from(2);
+        }
+    };
+    if let Err(e) = watcher.watch(root, notify::RecursiveMode::Recursive) {
+        eprintln!(
+            "error[serve]: cannot watch {}: {e} (try --poll)",
+            root.display()
+        );
+        return ExitCode::from(2);
+    }
+    let output = root.join("public");
+    loop {
+        let Ok(first) = rx.recv() else {
+            return ExitCode::SUCCESS;
+        };
+        let mut events = vec![first];
+        // Collect until the file system is quiet for the debounce window.
+        while let Ok(ev) = rx.recv_timeout(DEBOUNCE) {
+            events.push(ev);
+        }
+        let mut changes: Vec<(PathBuf, ChangeKind)> = events
+            .into_iter()
+            .filter_map(Result::ok)
+            .filter(|e| !matches!(e.kind, notify::EventKind::Access(_)))
+            .flat_map(|e| e.paths)
+            .filter_map(|p| classify(root, Some(&output), &p).map(|k| (p, k)))
+            .collect();
+        changes.sort();
+        changes.dedup();
+        if changes.is_empty() {
+            continue;
+        }
+        let started = Instant::now();
+        if let Err(e) = workspace.apply(&changes) {
+            eprintln!("error[{}]: {}", e.0.code, e.0.message);
+            let outcome = BuildOutcome {
+                site: None,
+                errors: vec![e.0],
+                elapsed: started.elapsed(),
+            };
+            shared.publish(outcome);
+            continue;
+        }
+        let outcome = workspace.build();
+        let names: Vec<String> = changes
+            .iter()
+            .map(|(p, _)| p.strip_prefix(root).unwrap_or(p).display().to_string())
+            .collect();
+        if outcome.errors.is_empty() {
+            eprintln!(
+                "rebuilt in {:.1} ms ({} pages rendered) after {}",
+                started.elapsed().as_secs_f64() * 1000.0,
+                workspace
+                    .cache
+                    .rendered
+                    .load(std::sync::atomic::Ordering::Relaxed),
+                names.join(", ")
+            );
+        } else {
+            report_errors(&outcome.errors, &workspace);
+        }
+        remember_sources(shared, &outcome.errors, &workspace);
+        shared.publish(outcome);
+    }
+}
+
+const RELOAD_JS: &str = include_str!("../themes/default/static/reload.js");
+
+/// Maps a request path to a site file, refusing anything that could escape it.
+pub fn resolve_path(site: &Site, url: &str) -> Result<String, u16> {
+    let path = url.split(['?', '#']).next().unwrap_or("/");
+    let decoded = percent_decode(path).ok_or(400u16)?;
+    if decoded.contains('\\')
+        || decoded.contains('\0')
+        || !decoded.starts_with('/')
+        || decoded.starts_with("//")
+    {
+        return Err(400);
+    }
+    let mut segments = vec![];
+    for seg in decoded.split('/') {
+        match seg {
+            "" | "." => {}
+            ".." => return Err(403),
+            s if s.contains(':') => return Err(403),
+            s => segments.push(s),
+        }
+    }
+    let joined = segments.join("/");
+    let candidates = if decoded.ends_with('/') || joined.is_empty() {
+        vec![format!(
+            "{joined}{}index.html",
+            if joined.is_empty() { "" } else { "/" }
+        )]
+    } else {
+        vec![joined.clone()]
+    };
+    for c in candidates {
+        if site.files.contains_key(&c) {
+            return Ok(c);
+        }
+    }
+    if !joined.is_empty() && site.files.contains_key(&format!("{joined}/index.html")) {
+        return Err(301);
+    }
+    Err(404)
+}
+
+fn percent_decode(s: &str) -> Option<String> {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = s.get(i + 1..i + 3)?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+pub fn content_type(path: &str) -> &'static str {
+    match path.rsplit('.').next().unwrap_or("") {
+        "html" => "text/html; charset=utf-8",
+        "css" => "text/css; charset=utf-8",
+        "js" => "text/javascript; charset=utf-8",
+        "json" => "application/json",
+        "xml" => "application/xml",
+        "svg" => "image/svg+xml",
+        "png" => "image/png",
+        "jpg" | "jpeg" => "image/jpeg",
+        "gif" => "image/gif",
+        "webp" => "image/webp",
+        "ico" => "image/x-icon",
+        "txt" | "md" => "text/plain; charset=utf-8",
+        "csv" => "text/csv; charset=utf-8",
+        "pdf" => "application/pdf",
+        _ => "application/octet-stream",
+    }
+}
+
+fn header(name: &str, value: &str) -> tiny_http::Header {
+    tiny_http::Header::from_bytes(name.as_bytes(), value.as_bytes()).expect("static header")
+}
+
+/// Adds the live-reload script to an HTML page (served copies only; the built site has none).
+fn inject_reload(html: &[u8], build: u64) -> Vec<u8> {
+    let tag = format!("<script src=\"/__hindsight/reload.js\" data-build=\"{build}\"></script>");
+    let text = String::from_utf8_lossy(html);
+    match text.rfind("</body>") {
+        Some(i) => format!("{}{tag}{}", &text[..i], &text[i..]).into_bytes(),
+        None => format!("{text}{tag}").into_bytes(),
+    }
+}
+
+fn handle(request: tiny_http::Request, shared: &Shared) {
+    let url = request.url().to_string();
+    if request.method() != &tiny_http::Method::Get && request.method() != &tiny_http::Method::Head {
+        let _ = request
+            .respond(tiny_http::Response::from_string("method not allowed").with_status_code(405));
+        return;
+    }
+    match url.split('?').next().unwrap_or("") {
+        "/__hindsight/events" => return events(request, shared),
+        "/__hindsight/reload.js" => {
+            let _ = request.respond(
+                tiny_http::Response::from_string(RELOAD_JS)
+                    .with_header(header("Content-Type", "text/javascript; charset=utf-8")),
+            );
+            return;
+        }
+        "/__hindsight/errors.json" => {
+            let body = errors_json(shared);
+            let _ = request.respond(
+                tiny_http::Response::from_string(body)
+                    .with_header(header("Content-Type", "application/json")),
+            );
+            return;
+        }
+        _ => {}
+    }
+    let site = shared.site.read().unwrap().clone();
+    let build = shared.state.lock().unwrap().0;
+    let no_cache = header("Cache-Control", "no-store");
+    match resolve_path(&site, &url) {
+        Ok(path) => {
+            let bytes = &site.files[&path];
+            let body = if path.ends_with(".html") {
+                inject_reload(bytes, build)
+            } else {
+                bytes.to_vec()
+            };
+            let response = tiny_http::Response::from_data(body)
+                .with_header(header("Content-Type", content_type(&path)))
+                .with_header(no_cache);
+            let _ = request.respond(response);
+        }
+        Err(301) => {
+            let location = format!("{}/", url.split('?').next().unwrap_or(""));
+            let _ = request.respond(
+                tiny_http::Response::empty(301).with_header(header("Location", &location)),
+            );
+        }
+        Err(code) => {
+            let body = match (code, site.files.get("404.html")) {
+                (404, Some(page)) => inject_reload(page, build),
+                _ => format!("{code}").into_bytes(),
+            };
+            let response = tiny_http::Response::from_data(body)
+                .with_status_code(code)
+                .with_header(header("Content-Type", "text/html; charset=utf-8"))
+                .with_header(no_cache);
+            let _ = request.respond(response);
+        }
+    }
+}
+
+fn errors_json(shared: &Shared) -> String {
+    let (build, errors) = shared.state.lock().unwrap().clone();
+    let sources = shared.sources.lock().unwrap();
+    let errors: Vec<serde_json::Value> = errors
+        .iter()
+        .map(|d| {
+            let line = sources.get(&d.file).map(|t| diagnostic::LineIndex::new(t).line_text(t, d.line).to_string());
+            serde_json::json!({"code": d.code, "file": d.file, "line": d.line, "column": d.column, "message": d.message, "hint": d.hint, "source": line})
+        })
+        .collect();
+    serde_json::json!({"build": build, "errors": errors}).to_string()
+}
+
+/// Server-Sent Events: one `build` event per finished build, with the build
+/// number and whether it has errors. tiny_http has no WebSocket; SSE needs none.
+fn events(request: tiny_http::Request, shared: &Shared) {
+    let mut seen = shared.state.lock().unwrap().0;
+    let mut out = request.into_writer();
+    let head = "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-store\r\nConnection: keep-alive\r\n\r\n";
+    let hello = format!(
+        "retry: 500\ndata: {{\"build\":{seen},\"errors\":{}}}\n\n",
+        !shared.state.lock().unwrap().1.is_empty()
+    );
+    if out
+        .write_all(head.as_bytes())
+        .and_then(|()| out.write_all(hello.as_bytes()))
+        .and_then(|()| out.flush())
+        .is_err()
+    {
+        return;
+    }
+    loop {
+        let state = shared.state.lock().unwrap();
+        let (state, _) = shared
+            .changed
+            .wait_timeout_while(state, Duration::from_secs(15), |s| s.0 == seen)
+            .unwrap();
+        let message = if state.0 != seen {
+            seen = state.0;
+            format!(
+                "data: {{\"build\":{seen},\"errors\":{}}}\n\n",
+                !state.1.is_empty()
+            )
+        } else {
+            ": keep-alive\n\n".to_string() // also finds closed connections
+        };
+        drop(state);
+        if out
+            .write_all(message.as_bytes())
+            .and_then(|()| out.flush())
+            .is_err()
+        {
+            return;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn classify_sorts_paths_and_ignores_editor_files() {
+        let root = Path::new("/kb");
+        let out = Path::new("/kb/public");
+        let c = |p: &str| classify(root, Some(out), Path::new(p));
+        assert_eq!(c("/kb/content/postmortems/a.md"), Some(ChangeKind::Content));
+        assert_eq!(c("/kb/content/img/graph.png"), Some(ChangeKind::Content));
+        assert_eq!(c("/kb/templates/postmortem.md"), Some(ChangeKind::Template));
+        assert_eq!(
+            c("/kb/themes/dark/templates/page.html"),
+            Some(ChangeKind::Theme)
+        );
+        assert_eq!(c("/kb/hindsight.yaml"), Some(ChangeKind::Config));
+        assert_eq!(c("/kb/static/logo.svg"), Some(ChangeKind::Static));
+        for junk in [
+            "/kb/content/postmortems/.a.md.swp",
+            "/kb/content/postmortems/a.md~",
+            "/kb/content/postmortems/4913",
+            "/kb/content/postmortems/#a.md#",
+            "/kb/content/postmortems/.#a.md",
+            "/kb/content/.git/index",
+            "/kb/.git/HEAD",
+            "/kb/public/index.html",
+            "/kb/target/debug/x",
+            "/kb/README.md",
+            "/elsewhere/content/a.md",
+        ] {
+            assert_eq!(c(junk), None, "{junk}");
+        }
+    }
+
+    fn site(paths: &[&str]) -> Site {
+        Site {
+            files: paths
+                .iter()
+                .map(|p| (p.to_string(), Arc::new(b"x".to_vec())))
+                .collect(),
+            timings: vec![],
+        }
+    }
+
+    #[test]
+    fn paths_never_escape_the_site() {
+        let s = site(&["index.html", "incidents/index.html", "static/style.css"]);
+        assert_eq!(resolve_path(&s, "/"), Ok("index.html".into()));
+        assert_eq!(
+            resolve_path(&s, "/incidents/?q=1"),
+            Ok("incidents/index.html".into())
+        );
+        assert_eq!(resolve_path(&s, "/incidents"), Err(301));
+        assert_eq!(
+            resolve_path(&s, "/static/style.css"),
+            Ok("static/style.css".into())
+        );
+        assert_eq!(
+            resolve_path(&s, "/%73tatic/style.css"),
+            Ok("static/style.css".into())
+        );
+        for bad in [
+            "/../etc/passwd",
+            "/%2e%2e/etc/passwd",
+            "/static/%2E%2E/%2e%2e/x",
+            "/..%2fetc",
+            "/a\\..\\b",
+            "//etc/passwd",
+            "/C:/x",
+        ] {
+            assert!(
+                matches!(resolve_path(&s, bad), Err(400 | 403 | 404)),
+                "{bad}"
+            );
+        }
+        assert_eq!(resolve_path(&s, "/nope.html"), Err(404));
+        assert_eq!(resolve_path(&s, "/%zz"), Err(400));
+    }
+
+    #[test]
+    fn reload_script_goes_before_body_end() {
+        let html = inject_reload(b"<html><body><p>x</p></body></html>", 7);
+        let html = String::from_utf8(html).unwrap();
+        assert!(
+            html.ends_with(
+                "<script src=\"/__hindsight/reload.js\" data-build=\"7\"></script></body></html>"
+            ),
+            "{html}"
+        );
+    }
+}
