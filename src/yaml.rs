@@ -212,6 +212,13 @@ impl Builder {
             Value::Map(entries) => match parent.pending_key.take() {
                 None => parent.pending_key = Some(node),
                 Some(key) => {
+                    let mut node = node;
+                    // An empty value (`started_at:`) is reported where the parser
+                    // saw the next token; it belongs on its key's line.
+                    if node.value == Value::Null && node.line > key.line {
+                        node.line = key.line;
+                        node.column = key.column + key.scalar_text().map_or(0, |k| k.chars().count()) + 1;
+                    }
                     let key_text = key.scalar_text();
                     if key_text.is_some()
                         && entries.iter().any(|(k, _)| k.scalar_text() == key_text)
@@ -421,6 +428,13 @@ mod tests {
             Value::Str("2026-01-02".into())
         );
         assert_eq!(root.get("g").unwrap().value, Value::Str("SEV1".into()));
+    }
+
+    #[test]
+    fn empty_values_sit_on_their_key_line() {
+        let (root, _) = parse("title: x\nstarted_at:\nseverity: SEV1\n", 2);
+        let empty = root.unwrap().get("started_at").cloned().unwrap();
+        assert_eq!((empty.value, empty.line, empty.column), (Value::Null, 3, 12));
     }
 
     #[test]
