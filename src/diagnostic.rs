@@ -174,6 +174,9 @@ pub fn render_human(diags: &[Diagnostic], sources: &Sources) -> String {
     use annotate_snippets::{AnnotationKind, Group, Level, Renderer, Snippet};
     let renderer = Renderer::plain();
     let mut out = String::new();
+    // One index per file, not per diagnostic: thousands of diagnostics in a
+    // large file made this quadratic (minutes for a 1 MB file).
+    let mut indexes: HashMap<&str, LineIndex> = HashMap::new();
     for d in diags {
         let level = match d.severity {
             Severity::Error => Level::ERROR,
@@ -181,7 +184,12 @@ pub fn render_human(diags: &[Diagnostic], sources: &Sources) -> String {
         };
         let line_text = sources
             .get(d.file.as_str())
-            .map(|text| LineIndex::new(text).line_text(text, d.line).to_string())
+            .map(|text| {
+                let index = indexes
+                    .entry(d.file.as_str())
+                    .or_insert_with(|| LineIndex::new(text));
+                index.line_text(text, d.line).to_string()
+            })
             .unwrap_or_default();
         let start: usize = line_text
             .chars()
@@ -301,6 +309,26 @@ mod tests {
         assert_eq!(
             out,
             "::error file=a%2Cb%3Ac.md,line=3,col=4,title=broken-link::50%25 done%0Anext\n"
+        );
+    }
+
+    #[test]
+    fn human_format_quotes_each_file_from_its_own_text() {
+        let (a, b) = ("---\nid: a\nkey: 1\n", "---\nzzz: 2\n");
+        let sources: Sources = [("a.md", a), ("b.md", b)].into_iter().collect();
+        let at = |file, line| Diagnostic::error("x", file, Pos::new(line, 1, 1), "m");
+        let out = render_human(
+            &[at("a.md", 3), at("b.md", 2), at("a.md", 2), at("b.md", 1)],
+            &sources,
+        );
+        let quoted: Vec<&str> = out
+            .lines()
+            .filter(|l| l.starts_with(|c: char| c.is_ascii_digit()) && l.contains(" | "))
+            .collect();
+        assert_eq!(
+            quoted,
+            ["3 | key: 1", "2 | zzz: 2", "2 | id: a", "1 | ---"],
+            "{out}"
         );
     }
 
