@@ -236,3 +236,24 @@ fn aliases_of_a_long_string_are_refused_quickly() {
         .find(|d| d.code == "yaml-alias-bomb");
     assert_eq!(bomb.map(|d| d.line), Some(5), "{}", run.stdout);
 }
+
+/// Thousands of diagnostics in one large file: the human renderer used to
+/// re-index the whole file for each of them (minutes, not a second).
+#[test]
+fn many_diagnostics_in_a_large_file_render_quickly() {
+    let kb = tempfile::tempdir().unwrap();
+    let dir = kb.path().join("content/runbooks");
+    std::fs::create_dir_all(&dir).unwrap();
+    let keys: String = (0..4000).map(|i| format!("k{i}: 1\n")).collect();
+    let filler = "A line of Markdown that makes the file large.\n".repeat(15_000);
+    let text = format!("---\nid: RB-a\ntitle: x\n{keys}---\n{filler}");
+    std::fs::write(dir.join("a.md"), text).unwrap();
+    let run = check(kb.path(), &[]);
+    assert!(run.elapsed < QUICK, "took {:?}", run.elapsed);
+    assert_eq!(run.code, 1);
+    assert_eq!(run.stderr.matches("error[unknown-field]").count(), 4000);
+    assert!(
+        run.stderr.contains("4003 | k3999: 1"),
+        "quotes the right line"
+    );
+}
