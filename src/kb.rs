@@ -22,7 +22,8 @@ pub struct KnowledgeBase {
     /// Sorted by path, so every later stage is deterministic.
     pub documents: Vec<Document>,
     pub graph: LinkGraph,
-    pub assets: Vec<String>,
+    /// Files copied into the site as they are, by their path in the site.
+    pub assets: Vec<(String, std::sync::Arc<Vec<u8>>)>,
     pub diagnostics: Vec<Diagnostic>,
     pub today: NaiveDate,
     pub timings: Vec<(&'static str, Duration)>,

@@ -11,22 +11,25 @@ use walkdir::WalkDir;
 
 pub const CONTENT_DIR: &str = "content";
 pub const TEMPLATES_DIR: &str = "templates";
+pub const STATIC_DIR: &str = "static";
 
 /// Everything read from disk, as plain data.
 #[derive(Debug, Default)]
 pub struct Inputs {
     pub documents: Vec<SourceFile>,
     pub templates: Vec<SourceFile>,
-    /// Non-Markdown files under `content/` (images, attachments), relative to the root.
-    pub assets: Vec<String>,
+    /// Files copied into the site as they are: non-Markdown files under
+    /// `content/` (images, attachments) and everything under `static/`, by
+    /// their path in the site (`incidents/graph.png`, `logo.svg`).
+    pub assets: Vec<(String, std::sync::Arc<Vec<u8>>)>,
     pub diagnostics: Vec<Diagnostic>,
 }
 
 pub fn load(root: &Path, max_file_size: u64) -> Inputs {
     let mut inputs = Inputs::default();
-    let (docs, assets) = walk(root, CONTENT_DIR, &mut inputs.diagnostics);
-    inputs.assets = assets;
+    let (docs, content_assets) = walk(root, CONTENT_DIR, &mut inputs.diagnostics);
     let (templates, _) = walk(root, TEMPLATES_DIR, &mut inputs.diagnostics);
+    inputs.assets = read_assets(root, content_assets, &mut inputs.diagnostics);
     let read_all = |paths: Vec<String>| -> Vec<Result<SourceFile, Diagnostic>> {
         paths
             .into_par_iter()
@@ -46,6 +49,52 @@ pub fn load(root: &Path, max_file_size: u64) -> Inputs {
         }
     }
     inputs
+}
+
+/// Reads the files copied into the site as they are: non-Markdown files
+/// under `content/` and everything under `static/`, keyed by site path.
+pub fn assets(root: &Path, diags: &mut Vec<Diagnostic>) -> Vec<(String, std::sync::Arc<Vec<u8>>)> {
+    let (_, content_assets) = walk(root, CONTENT_DIR, diags);
+    read_assets(root, content_assets, diags)
+}
+
+fn read_assets(
+    root: &Path,
+    content_assets: Vec<String>,
+    diags: &mut Vec<Diagnostic>,
+) -> Vec<(String, std::sync::Arc<Vec<u8>>)> {
+    let (static_md, static_other) = walk(root, STATIC_DIR, diags);
+    let copies: Vec<String> = content_assets
+        .into_iter()
+        .chain(static_md)
+        .chain(static_other)
+        .collect();
+    let read: Vec<Result<(String, std::sync::Arc<Vec<u8>>), Diagnostic>> = copies
+        .into_par_iter()
+        .map(|rel| {
+            let bytes = std::fs::read(root.join(&rel)).map_err(|e| {
+                Diagnostic::error(
+                    "unreadable",
+                    &rel,
+                    Pos::file_start(),
+                    format!("cannot read: {e}"),
+                )
+            })?;
+            let in_site = rel
+                .split_once('/')
+                .map_or(rel.as_str(), |(_, rest)| rest)
+                .to_string();
+            Ok((in_site, std::sync::Arc::new(bytes)))
+        })
+        .collect();
+    let mut assets = vec![];
+    for r in read {
+        match r {
+            Ok(asset) => assets.push(asset),
+            Err(d) => diags.push(d),
+        }
+    }
+    assets
 }
 
 /// Lists `.md` files and other files under `root/dir`, sorted, relative to `root`.

@@ -607,6 +607,10 @@ pub fn build_with(kb: &KnowledgeBase, theme: &Theme, cache: &Cache) -> Result<Si
         "static/highlight.css".into(),
         bytes(render::highlight_css()),
     );
+    // Generated pages win over a knowledge-base file at the same path.
+    for (path, content) in &kb.assets {
+        files.entry(path.clone()).or_insert_with(|| content.clone());
+    }
     lap("feeds and assets", &mut timings);
     Ok(Site { files, timings })
 }
