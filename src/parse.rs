@@ -11,6 +11,7 @@ use crate::model::*;
 use crate::yaml::{self, Value};
 use pulldown_cmark::{Event, HeadingLevel, Options, Parser, Tag, TagEnd};
 use regex::Regex;
+use std::collections::{HashMap, HashSet};
 use std::ops::Range;
 use std::sync::LazyLock;
 
@@ -267,7 +268,9 @@ pub fn structure(text: &str, body_start: usize) -> Structure {
 
     // Sections: a heading owns everything up to the next heading of its level or higher.
     let mut sections: Vec<Section> = vec![];
-    let mut used_anchors: Vec<String> = vec![];
+    let mut used_anchors: HashSet<String> = HashSet::new();
+    // The next suffix to try for each base, so a thousand equal titles stay linear.
+    let mut next_suffix: HashMap<String, usize> = HashMap::new();
     for (i, (level, title, id, classes, attrs, range)) in headings.iter().enumerate() {
         // pulldown-cmark splits attribute values at spaces; re-read quoted ones from the source.
         let raw = text[range.clone()].lines().next().unwrap_or("");
@@ -286,12 +289,17 @@ pub fn structure(text: &str, body_start: usize) -> Structure {
             .map_or(text.len(), |h| h.5.start);
         let base = id.clone().unwrap_or_else(|| slugify(title));
         let mut anchor = base.clone();
-        let mut n = 1;
-        while used_anchors.contains(&anchor) {
-            anchor = format!("{base}-{n}");
-            n += 1;
+        if used_anchors.contains(&anchor) {
+            let n = next_suffix.entry(base.clone()).or_insert(1);
+            loop {
+                anchor = format!("{base}-{n}");
+                *n += 1;
+                if !used_anchors.contains(&anchor) {
+                    break;
+                }
+            }
         }
-        used_anchors.push(anchor.clone());
+        used_anchors.insert(anchor.clone());
         sections.push(Section {
             title: title.clone(),
             level: *level,
@@ -303,10 +311,33 @@ pub fn structure(text: &str, body_start: usize) -> Structure {
         });
     }
 
-    let in_section = |name: &str, offset: usize| {
-        sections
+    // The content of the sections with a title, merged and sorted, so each
+    // lookup is a binary search: a file may have thousands of sections.
+    let ranges_of = |name: &str| {
+        let mut ranges: Vec<Range<usize>> = sections
             .iter()
-            .any(|s| s.title.eq_ignore_ascii_case(name) && s.content.contains(&offset))
+            .filter(|s| s.title.eq_ignore_ascii_case(name))
+            .map(|s| s.content.clone())
+            .collect();
+        ranges.sort_by_key(|r| r.start);
+        let mut merged: Vec<Range<usize>> = vec![];
+        for r in ranges {
+            match merged.last_mut() {
+                Some(last) if r.start <= last.end => last.end = last.end.max(r.end),
+                _ => merged.push(r),
+            }
+        }
+        merged
+    };
+    let (action_sections, timeline_sections) = (ranges_of("Action Items"), ranges_of("Timeline"));
+    let in_section = |name: &str, offset: usize| {
+        let ranges = if name == "Action Items" {
+            &action_sections
+        } else {
+            &timeline_sections
+        };
+        let i = ranges.partition_point(|r| r.start <= offset);
+        i > 0 && ranges[i - 1].contains(&offset)
     };
     let action_items = tasks
         .iter()
@@ -626,6 +657,29 @@ mod tests {
         assert_eq!(parse_offset("UTC+05:30"), Some(19800));
         assert_eq!(parse_offset("-0700"), Some(-25200));
         assert_eq!(parse_offset("Z"), Some(0));
+    }
+
+    #[test]
+    fn many_equal_headings_get_numbered_anchors_quickly() {
+        // Numbering used to rescan every earlier anchor for every candidate:
+        // cubic, minutes for a few thousand equal headings.
+        let text = format!(
+            "## A 1\n{}- [ ] x @a due:2026-01-01\n",
+            "## A\n## Action Items\n".repeat(20_000)
+        );
+        let s = structure(&text, 0);
+        let anchors: Vec<&str> = s
+            .sections
+            .iter()
+            .take(5)
+            .map(|s| s.anchor.as_str())
+            .collect();
+        assert_eq!(
+            anchors,
+            ["a-1", "a", "action-items", "a-2", "action-items-1"]
+        );
+        assert_eq!(s.sections.last().unwrap().anchor, "action-items-19999");
+        assert_eq!(s.action_items.len(), 1);
     }
 
     #[test]
