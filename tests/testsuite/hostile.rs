@@ -205,6 +205,9 @@ fn pathological_markdown_finishes_quickly() {
         format!("## x {{{}}}\n", "a=\"".repeat(50_000)),
         format!("|a|b|\n|-|-|\n{}", "|1|2|\n".repeat(50_000)),
         format!("{}- a\n", "  ".repeat(100_000)),
+        // Equal titles: anchors numbered one by one used to be cubic.
+        "## Overview\n".repeat(50_000),
+        "## Timeline\n- 14:00 x\n## Action Items\n- [ ] a @b due:2027-01-01\n".repeat(5_000),
     ];
     for (i, body) in bodies.iter().enumerate() {
         let text = format!("---\nid: RB-{i}\ntitle: x\n---\n{body}");
