@@ -23,6 +23,7 @@ pub mod scaffold;
 pub mod search;
 pub mod serve;
 pub mod site;
+pub mod site_metrics;
 pub mod template;
 pub mod theme;
 pub mod validate;

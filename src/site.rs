@@ -10,7 +10,7 @@ use crate::kb::KnowledgeBase;
 use crate::model::{Document, MILESTONES};
 use crate::render::{self, escape};
 use crate::theme::Theme;
-use crate::{policy, search};
+use crate::{charts, policy, search, site_metrics};
 use chrono::{DateTime, FixedOffset, NaiveDate};
 use rayon::prelude::*;
 use serde::Serialize;
@@ -212,6 +212,8 @@ struct PageView<'a> {
     /// On runbook and service pages: the incidents that used or hit them.
     incidents: Vec<&'a DocSummary>,
     open_items: Vec<OwnedItem<'a>>,
+    /// On service pages: MTTR by month as an inline SVG.
+    sparkline: Option<&'a str>,
 }
 
 #[derive(Serialize)]
@@ -445,7 +447,16 @@ pub fn build_with(kb: &KnowledgeBase, theme: &Theme, cache: &Cache) -> Result<Si
 
     let site_value = serde_json::to_value(&site).expect("site view serializes");
     let site_bytes = serde_json::to_vec(&site_value).unwrap_or_default();
-    let shared = Shared::new(kb, &summaries);
+    let metrics = crate::aggregate::aggregate(kb);
+    lap("aggregate", &mut timings);
+    let mut shared = Shared::new(kb, &summaries);
+    for doc in kb.documents.iter().filter(|d| d.kind == "service") {
+        let trend = site_metrics::ttr_trend(&metrics, Some(&doc.id));
+        shared.sparklines.insert(
+            doc.id.as_str(),
+            charts::sparkline(&format!("MTTR of {} by month", doc.id), &trend),
+        );
+    }
     let pages: Vec<Result<(String, Arc<Vec<u8>>), String>> = (0..kb.documents.len())
         .into_par_iter()
         .map(|i| {
@@ -576,6 +587,17 @@ pub fn build_with(kb: &KnowledgeBase, theme: &Theme, cache: &Cache) -> Result<Si
                     json(&overdue.iter().take(12).collect::<Vec<_>>()),
                 ),
                 ("overdue_count", json(&overdue.len())),
+                (
+                    "mttr_sparkline",
+                    json(&charts::sparkline(
+                        "MTTR by month",
+                        &site_metrics::ttr_trend(&metrics, None),
+                    )),
+                ),
+                (
+                    "completion_rate",
+                    json(&metrics.action_items.completion_rate),
+                ),
             ],
         )?,
     );
@@ -587,6 +609,35 @@ pub fn build_with(kb: &KnowledgeBase, theme: &Theme, cache: &Cache) -> Result<Si
 
     // Search index, feed, sitemap, API.
     let bytes = |s: String| Arc::new(s.into_bytes());
+    files.insert(
+        "metrics/index.html".into(),
+        render_list(
+            "metrics/index.html",
+            "metrics.html",
+            &site_metrics::metrics_values(&metrics),
+        )?,
+    );
+    files.insert(
+        "action-items/index.html".into(),
+        render_list(
+            "action-items/index.html",
+            "action_items.html",
+            &site_metrics::action_item_values(&metrics, &summaries),
+        )?,
+    );
+    files.insert(
+        "api/metrics.json".into(),
+        bytes(crate::report::metrics_json(&metrics)),
+    );
+    files.insert(
+        "api/action-items.json".into(),
+        bytes(crate::report::action_items_json(&metrics.items, kb.today)),
+    );
+    files.insert(
+        "action-items.csv".into(),
+        bytes(crate::report::action_items_csv(&metrics.items)),
+    );
+    lap("metrics pages", &mut timings);
     files.insert(
         "search-index.json".into(),
         bytes(search::index(kb, &summaries, &cache.search)),
@@ -667,7 +718,7 @@ fn item_view(item: &crate::model::ActionItem, today: NaiveDate) -> ActionItemVie
     }
 }
 
-fn page_view<'a>(ctx: &Shared<'a>, cache: &Cache, i: usize) -> PageView<'a> {
+fn page_view<'a>(ctx: &'a Shared<'a>, cache: &Cache, i: usize) -> PageView<'a> {
     let (kb, summaries) = (ctx.kb, ctx.summaries);
     let doc = &kb.documents[i];
     let base = kb.config.base_path();
@@ -816,6 +867,7 @@ fn page_view<'a>(ctx: &Shared<'a>, cache: &Cache, i: usize) -> PageView<'a> {
         review,
         incidents,
         open_items,
+        sparkline: ctx.sparklines.get(doc.id.as_str()).map(String::as_str),
     }
 }
 
@@ -892,6 +944,8 @@ struct Shared<'a> {
     by_service: HashMap<&'a str, Vec<usize>>,
     /// Service id to the runbooks that name it.
     runbooks_of: HashMap<&'a str, Vec<usize>>,
+    /// MTTR sparkline of each service document.
+    sparklines: HashMap<&'a str, String>,
 }
 
 impl<'a> Shared<'a> {
@@ -922,6 +976,7 @@ impl<'a> Shared<'a> {
             incident_like,
             by_service,
             runbooks_of,
+            sparklines: HashMap::new(),
         }
     }
 }

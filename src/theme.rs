@@ -6,7 +6,15 @@
 use crate::diagnostic::{Diagnostic, Pos};
 use std::path::Path;
 
-const TEMPLATES: [(&str, &str); 9] = [
+const TEMPLATES: [(&str, &str); 11] = [
+    (
+        "metrics.html",
+        include_str!("../themes/default/templates/metrics.html"),
+    ),
+    (
+        "action_items.html",
+        include_str!("../themes/default/templates/action_items.html"),
+    ),
     (
         "base.html",
         include_str!("../themes/default/templates/base.html"),
