@@ -8,6 +8,7 @@
 //! - `hostile`: input meant to crash or hang the checker.
 //! - `example`: the example knowledge base at the repository root stays clean.
 //! - `props`: the parsers and the per-document pipeline never panic.
+//! - `rules`: one test per diagnostic code: where it points, and its fix.
 
 mod authoring;
 mod check;
@@ -16,4 +17,5 @@ mod example;
 mod hostile;
 mod props;
 mod reports;
+mod rules;
 mod support;
