@@ -129,7 +129,9 @@ pub fn parse(file: SourceFile) -> (Document, Vec<Diagnostic>) {
                 )
                 .with_hint("add a line with `---` after the last field"),
             );
-            (None, text.len())
+            // Where the fields end is unknown: read the whole file as Markdown,
+            // so its sections are found and not reported missing as well.
+            (None, 0)
         }
     };
 
@@ -578,9 +580,12 @@ mod tests {
 
     #[test]
     fn unclosed_and_missing_front_matter_are_diagnostics() {
+        let (d, diags) = doc("---\ntitle: a\n## Summary\n");
+        assert_eq!(diags.len(), 1);
+        assert_eq!(diags[0].code, "unclosed-front-matter");
         assert_eq!(
-            doc("---\ntitle: a\n## Summary\n").1[0].code,
-            "unclosed-front-matter"
+            d.structure.sections[0].title, "Summary",
+            "the body is still read"
         );
         let (d, diags) = doc("# Hello\n");
         assert_eq!(diags[0].code, "missing-front-matter");
