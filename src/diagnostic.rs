@@ -316,7 +316,7 @@ mod tests {
     fn human_format_quotes_each_file_from_its_own_text() {
         let (a, b) = ("---\nid: a\nkey: 1\n", "---\nzzz: 2\n");
         let sources: Sources = [("a.md", a), ("b.md", b)].into_iter().collect();
-        let at = |file, line| Diagnostic::error("x", file, Pos::new(line, 1, 1), "m");
+        let at = |file, line| Diagnostic::error("unknown-field", file, Pos::new(line, 1, 1), "m");
         let out = render_human(
             &[at("a.md", 3), at("b.md", 2), at("a.md", 2), at("b.md", 1)],
             &sources,
