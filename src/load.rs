@@ -69,7 +69,8 @@ fn read_assets(
         .chain(static_md)
         .chain(static_other)
         .collect();
-    let read: Vec<Result<(String, std::sync::Arc<Vec<u8>>), Diagnostic>> = copies
+    type Asset = (String, std::sync::Arc<Vec<u8>>);
+    let read: Vec<Result<Asset, Diagnostic>> = copies
         .into_par_iter()
         .map(|rel| {
             let bytes = std::fs::read(root.join(&rel)).map_err(|e| {
