@@ -232,7 +232,9 @@ impl Workspace {
         }
         for (path, kind) in changes {
             if *kind == ChangeKind::Content {
-                self.reload(path);
+                for path in self.affected(path) {
+                    self.reload(&path);
+                }
             }
         }
         let mut diags: Vec<Diagnostic> = self.other_diags.clone();
@@ -258,6 +260,51 @@ impl Workspace {
         }
         self.kb.relink(diags);
         Ok(())
+    }
+
+    /// The files a changed path under content/ stands for: itself, or for a
+    /// folder (renamed, moved in or out: one event for all its files) the
+    /// documents known under it and the Markdown files in it now.
+    fn affected(&self, path: &Path) -> Vec<PathBuf> {
+        if path.extension().is_some_and(|e| e == "md") && !path.is_dir() {
+            return vec![path.to_path_buf()];
+        }
+        let root = &self.kb.root;
+        let Ok(rel) = path.strip_prefix(root) else {
+            return vec![];
+        };
+        let mut prefix = rel
+            .components()
+            .map(|c| c.as_os_str().to_string_lossy())
+            .collect::<Vec<_>>()
+            .join("/");
+        prefix.push('/');
+        let mut paths: Vec<PathBuf> = self
+            .kb
+            .documents
+            .iter()
+            .map(|d| d.rel_path.as_str())
+            .chain(self.file_diags.keys().map(String::as_str))
+            .filter(|p| p.starts_with(&prefix))
+            .map(|p| root.join(p))
+            .collect();
+        if path.is_dir() {
+            // As `load` walks: links followed, hidden files skipped.
+            paths.extend(
+                walkdir::WalkDir::new(path)
+                    .follow_links(true)
+                    .into_iter()
+                    .filter_map(Result::ok)
+                    .filter(|e| {
+                        let name = e.file_name().to_string_lossy();
+                        e.file_type().is_file() && name.ends_with(".md") && !name.starts_with('.')
+                    })
+                    .map(walkdir::DirEntry::into_path),
+            );
+        }
+        paths.sort();
+        paths.dedup();
+        paths
     }
 
     /// Re-reads one path under content/: replaces, adds or removes its document.
@@ -401,9 +448,18 @@ pub fn run(args: ServeArgs) -> ExitCode {
         .canonicalize()
         .unwrap_or_else(|_| args.common.root.clone());
     let started = Instant::now();
+    // Watch before reading anything, so no save is missed between the two.
+    let watching = watch(&root, args.poll);
     let workspace = match Workspace::open(&root, today, args.drafts) {
         Ok(w) => w,
         Err(e) => return crate::cli::setup_failed(e),
+    };
+    let (watcher, changes) = match watching {
+        Ok(w) => w,
+        Err(msg) => {
+            eprintln!("error[serve]: {msg}");
+            return ExitCode::from(2);
+        }
     };
     let first = workspace.build();
     eprintln!(
@@ -462,7 +518,7 @@ pub fn run(args: ServeArgs) -> ExitCode {
             }
         });
     }
-    watch_and_rebuild(&root, args.poll, workspace, &shared)
+    watch_and_rebuild(&root, watcher, changes, workspace, &shared)
 }
 
 /// Binds, or says which port to try instead.
@@ -505,12 +561,10 @@ fn remember_sources(shared: &Shared, errors: &[Diagnostic], workspace: &Workspac
 /// Debounce window: an editor's save is several events within a few milliseconds.
 const DEBOUNCE: Duration = Duration::from_millis(40);
 
-fn watch_and_rebuild(
-    root: &Path,
-    poll: bool,
-    mut workspace: Workspace,
-    shared: &Shared,
-) -> ExitCode {
+type Events = std::sync::mpsc::Receiver<notify::Result<notify::Event>>;
+
+/// Starts watching `root`; events queue up until `watch_and_rebuild` reads them.
+fn watch(root: &Path, poll: bool) -> Result<(Box<dyn notify::Watcher>, Events), String> {
     let (tx, rx) = std::sync::mpsc::channel::<notify::Result<notify::Event>>();
     let watcher: notify::Result<Box<dyn notify::Watcher>> = if poll {
         let config = notify::Config::default().with_poll_interval(Duration::from_millis(500));
@@ -518,20 +572,20 @@ fn watch_and_rebuild(
     } else {
         notify::recommended_watcher(tx).map(|w| Box::new(w) as Box<dyn notify::Watcher>)
     };
-    let mut watcher = match watcher {
-        Ok(w) => w,
-        Err(e) => {
-            eprintln!("error[serve]: cannot watch files: {e} (try --poll)");
-            return ExitCode::from(2);
-        }
-    };
-    if let Err(e) = watcher.watch(root, notify::RecursiveMode::Recursive) {
-        eprintln!(
-            "error[serve]: cannot watch {}: {e} (try --poll)",
-            root.display()
-        );
-        return ExitCode::from(2);
-    }
+    let mut watcher = watcher.map_err(|e| format!("cannot watch files: {e} (try --poll)"))?;
+    watcher
+        .watch(root, notify::RecursiveMode::Recursive)
+        .map_err(|e| format!("cannot watch {}: {e} (try --poll)", root.display()))?;
+    Ok((watcher, rx))
+}
+
+fn watch_and_rebuild(
+    root: &Path,
+    _watcher: Box<dyn notify::Watcher>,
+    rx: Events,
+    mut workspace: Workspace,
+    shared: &Shared,
+) -> ExitCode {
     let output = root.join("public");
     loop {
         let Ok(first) = rx.recv() else {
@@ -594,12 +648,12 @@ const RELOAD_JS: &str = include_str!("../themes/default/static/reload.js");
 pub fn resolve_path(site: &Site, url: &str) -> Result<String, u16> {
     let path = url.split(['?', '#']).next().unwrap_or("/");
     let decoded = percent_decode(path).ok_or(400u16)?;
-    if decoded.contains('\\')
-        || decoded.contains('\0')
-        || !decoded.starts_with('/')
-        || decoded.starts_with("//")
-    {
+    if !decoded.starts_with('/') {
         return Err(400);
+    }
+    // `//host` would also make the 301 below an open redirect.
+    if decoded.contains('\\') || decoded.contains('\0') || decoded.starts_with("//") {
+        return Err(403);
     }
     let mut segments = vec![];
     for seg in decoded.split('/') {
@@ -681,7 +735,7 @@ fn inject_reload(html: &[u8], build: u64) -> Vec<u8> {
     }
 }
 
-fn handle(request: tiny_http::Request, shared: &Shared) {
+fn handle(request: tiny_http::Request, shared: &Arc<Shared>) {
     let url = request.url().to_string();
     if request.method() != &tiny_http::Method::Get && request.method() != &tiny_http::Method::Head {
         let _ = request
@@ -689,7 +743,13 @@ fn handle(request: tiny_http::Request, shared: &Shared) {
         return;
     }
     match url.split('?').next().unwrap_or("") {
-        "/__hindsight/events" => return events(request, shared),
+        "/__hindsight/events" => {
+            // An event stream lasts as long as its page: give it its own
+            // thread, or a few open tabs would take every worker.
+            let shared = shared.clone();
+            std::thread::spawn(move || events(request, &shared));
+            return;
+        }
         "/__hindsight/reload.js" => {
             let _ = request.respond(
                 tiny_http::Response::from_string(RELOAD_JS)
@@ -750,7 +810,7 @@ fn errors_json(shared: &Shared) -> String {
         .iter()
         .map(|d| {
             let line = sources.get(&d.file).map(|t| diagnostic::LineIndex::new(t).line_text(t, d.line).to_string());
-            serde_json::json!({"code": d.code, "file": d.file, "line": d.line, "column": d.column, "message": d.message, "hint": d.hint, "source": line})
+            serde_json::json!({"file": d.file, "line": d.line, "column": d.column, "message": d.message, "hint": d.hint, "source": line, "code": d.code})
         })
         .collect();
     serde_json::json!({"build": build, "errors": errors}).to_string()

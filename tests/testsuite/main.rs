@@ -9,6 +9,7 @@
 //! - `example`: the example knowledge base at the repository root stays clean.
 //! - `props`: the parsers and the per-document pipeline never panic.
 //! - `rules`: one test per diagnostic code: where it points, and its fix.
+//! - `serve`: the preview server over HTTP and in Chromium; incremental = full builds.
 
 mod authoring;
 mod check;
@@ -18,4 +19,5 @@ mod hostile;
 mod props;
 mod reports;
 mod rules;
+mod serve;
 mod support;
