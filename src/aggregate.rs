@@ -3,7 +3,9 @@
 //! Reads `KnowledgeBase` (typed `Meta`, parsed action items, the link graph)
 //! and nothing else: no file access, no parsing, no rendering. It runs on every
 //! rebuild of `serve`, so it is one pass over the documents plus sorts,
-//! O(n log n). `report` prints and exports the result; the site renders it.
+//! O(n log n). The result borrows its strings from the knowledge base instead
+//! of copying them (`Metrics<'kb>`), so a rebuild allocates little.
+//! `report` prints and exports the result; the site renders it.
 //!
 //! Definitions (they are the contract of `docs/exports.md`):
 //!
@@ -55,6 +57,7 @@ use crate::validate::parse_date;
 use chrono::{DateTime, Datelike, Duration, FixedOffset, NaiveDate};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
+use std::hash::{BuildHasherDefault, Hasher};
 
 /// Bumped when a field of the exports changes meaning or goes away.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -72,7 +75,7 @@ pub struct Options {
 
 /// Everything the metrics page, the action-items page and the exports show.
 #[derive(Debug, Clone, Serialize)]
-pub struct Metrics {
+pub struct Metrics<'a> {
     pub schema_version: u32,
     /// The build date overdue is judged against.
     pub today: NaiveDate,
@@ -92,17 +95,17 @@ pub struct Metrics {
     pub by_service: Vec<GroupStats>,
     /// Incident counts per month, stacked by severity (same months as `by_month`).
     pub counts_by_month: Vec<MonthCounts>,
-    pub postmortems: PostmortemCoverage,
+    pub postmortems: PostmortemCoverage<'a>,
     pub action_items: ActionItemStats,
     /// Sorted by the repeat's start.
-    pub repeats: Vec<Repeat>,
+    pub repeats: Vec<Repeat<'a>>,
     /// Per incident figures, oldest first (undated last). Not in `metrics.json`:
     /// the incident pages and `/api/incidents.json` carry them.
     #[serde(skip)]
-    pub incidents: Vec<IncidentFigures>,
+    pub incidents: Vec<IncidentFigures<'a>>,
     /// Every action item, in document order. Exported by `action_items_json`/`_csv`.
     #[serde(skip)]
-    pub items: Vec<ActionItemRow>,
+    pub items: Vec<ActionItemRow<'a>>,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
@@ -155,8 +158,8 @@ pub struct SeverityCount {
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
-pub struct PostmortemCoverage {
-    pub required_for: Vec<String>,
+pub struct PostmortemCoverage<'a> {
+    pub required_for: &'a [String],
     pub due_days: i64,
     /// Incidents that need a postmortem.
     pub required: usize,
@@ -169,15 +172,15 @@ pub struct PostmortemCoverage {
     /// Resolution to publication, in days; `left_out`: published without both timestamps.
     pub days_to_publish: Summary,
     /// Oldest due date first.
-    pub overdue: Vec<OverduePostmortem>,
+    pub overdue: Vec<OverduePostmortem<'a>>,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
-pub struct OverduePostmortem {
-    pub incident_id: String,
-    pub title: String,
-    pub path: String,
-    pub severity: String,
+pub struct OverduePostmortem<'a> {
+    pub incident_id: &'a str,
+    pub title: &'a str,
+    pub path: &'a str,
+    pub severity: &'a str,
     pub resolved_at: DateTime<FixedOffset>,
     pub due: NaiveDate,
     pub days_overdue: i64,
@@ -211,35 +214,37 @@ pub struct ActionGroup {
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
-pub struct Repeat {
-    pub incident_id: String,
-    pub title: String,
+pub struct Repeat<'a> {
+    pub incident_id: &'a str,
+    pub title: &'a str,
     pub started_at: DateTime<FixedOffset>,
-    pub previous_id: String,
-    pub previous_title: String,
+    pub previous_id: &'a str,
+    pub previous_title: &'a str,
     pub previous_started_at: DateTime<FixedOffset>,
     /// Between the two starts, in days (two decimals).
     pub days_apart: f64,
-    pub services: Vec<String>,
-    pub tags: Vec<String>,
+    pub services: Vec<&'a str>,
+    pub tags: Vec<&'a str>,
 }
 
 /// One counted incident with its durations (minutes).
 #[derive(Debug, Clone, Serialize, PartialEq)]
-pub struct IncidentFigures {
-    pub id: String,
-    pub title: String,
-    pub path: String,
+pub struct IncidentFigures<'a> {
+    pub id: &'a str,
+    pub title: &'a str,
+    pub path: &'a str,
     /// `incident`, or `postmortem` for a standalone postmortem.
-    pub kind: String,
-    pub severity: Option<String>,
+    pub kind: &'a str,
+    pub severity: Option<&'a str>,
     /// The incident's status; `resolved` for a standalone postmortem.
-    pub status: Option<String>,
-    pub services: Vec<String>,
-    pub tags: Vec<String>,
+    pub status: Option<&'a str>,
+    pub services: &'a [String],
+    pub tags: &'a [String],
     pub started_at: Option<DateTime<FixedOffset>>,
     pub resolved_at: Option<DateTime<FixedOffset>>,
+    /// `2026-03`: the month of `started_at` in its own offset.
     pub month: Option<String>,
+    /// `2026-Q1`.
     pub quarter: Option<String>,
     pub ttd_minutes: Option<f64>,
     pub tta_minutes: Option<f64>,
@@ -247,8 +252,52 @@ pub struct IncidentFigures {
     pub ttr_minutes: Option<f64>,
     pub customer_minutes: Option<i64>,
     /// Ids of its postmortems (its own id for a standalone postmortem).
-    pub postmortems: Vec<String>,
+    pub postmortems: Vec<&'a str>,
     pub published: bool,
+}
+
+/// A calendar month or quarter (year, number), written `2026-03` or `2026-Q1`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Period {
+    Month(i32, u32),
+    Quarter(i32, u32),
+}
+
+impl Period {
+    pub fn month_of(date: NaiveDate) -> Period {
+        Period::Month(date.year(), date.month())
+    }
+
+    pub fn quarter_of(date: NaiveDate) -> Period {
+        Period::Quarter(date.year(), (date.month() - 1) / 3 + 1)
+    }
+
+    /// `2026-03` or `2026-Q1` (built by hand: `format!` was a tenth of aggregation).
+    pub fn key(self) -> String {
+        let (year, n, quarter) = match self {
+            Period::Month(y, m) => (y, m, false),
+            Period::Quarter(y, q) => (y, q, true),
+        };
+        let mut out = String::with_capacity(8);
+        if (0..10_000).contains(&year) {
+            let y = year as u32;
+            out.extend([y / 1000, y / 100 % 10, y / 10 % 10, y % 10].map(digit));
+        } else {
+            out.push_str(&year.to_string());
+        }
+        out.push('-');
+        if quarter {
+            out.push('Q');
+            out.push(digit(n % 10));
+        } else {
+            out.extend([n / 10 % 10, n % 10].map(digit));
+        }
+        out
+    }
+}
+
+fn digit(n: u32) -> char {
+    char::from_digit(n, 10).unwrap_or('0')
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -271,24 +320,24 @@ impl ItemState {
 
 /// One action item with where it comes from. Dates are `YYYY-MM-DD`.
 #[derive(Debug, Clone, Serialize, PartialEq)]
-pub struct ActionItemRow {
-    pub postmortem_id: String,
-    pub postmortem_title: String,
+pub struct ActionItemRow<'a> {
+    pub postmortem_id: &'a str,
+    pub postmortem_title: &'a str,
     /// Source file, relative to the knowledge-base root.
-    pub postmortem_path: String,
+    pub postmortem_path: &'a str,
     /// 1-based line of the item in its file.
     pub line: usize,
     /// Anchor of the item on the postmortem's page (`ai-3`).
-    pub anchor: String,
-    pub text: String,
+    pub anchor: &'a str,
+    pub text: &'a str,
     /// Handle without `@`.
-    pub owner: Option<String>,
+    pub owner: Option<&'a str>,
     /// None also when `due:` is not a date (`check` reports it).
     pub due: Option<NaiveDate>,
     pub done_on: Option<NaiveDate>,
     #[serde(rename = "type")]
-    pub kind: Option<String>,
-    pub ticket: Option<String>,
+    pub kind: Option<&'a str>,
+    pub ticket: Option<&'a str>,
     pub state: ItemState,
     /// Overdue items: days past due on the build date.
     pub days_overdue: Option<i64>,
@@ -296,14 +345,14 @@ pub struct ActionItemRow {
     pub days_late: Option<i64>,
     pub days_to_close: Option<i64>,
     /// The incident it follows (the postmortem itself when standalone).
-    pub incident_id: Option<String>,
-    pub severity: Option<String>,
-    pub services: Vec<String>,
+    pub incident_id: Option<&'a str>,
+    pub severity: Option<&'a str>,
+    pub services: &'a [String],
 }
 
 /// The state of an action item on `today`, and its due date if it has a valid one.
 pub fn item_state(item: &ActionItem, today: NaiveDate) -> (ItemState, Option<NaiveDate>) {
-    let due = item.due.as_ref().and_then(|t| parse_date(&t.raw));
+    let due = item.due.as_ref().and_then(|t| date(&t.raw));
     let state = if item.done {
         ItemState::Done
     } else if due.is_some_and(|d| d < today) {
@@ -341,6 +390,23 @@ pub fn overdue_action_items(kb: &KnowledgeBase) -> Vec<Diagnostic> {
     diags
 }
 
+/// `validate::parse_date`, with a fast path for the usual `YYYY-MM-DD`
+/// (chrono's general parser is most of the cost of 40,000 action items).
+fn date(s: &str) -> Option<NaiveDate> {
+    let b = s.as_bytes();
+    let digits = |r: std::ops::Range<usize>| -> Option<u32> {
+        b[r].iter().try_fold(0u32, |n, &c| {
+            c.is_ascii_digit().then(|| n * 10 + u32::from(c - b'0'))
+        })
+    };
+    if b.len() == 10 && b[4] == b'-' && b[7] == b'-' {
+        if let (Some(y), Some(m), Some(d)) = (digits(0..4), digits(5..7), digits(8..10)) {
+            return NaiveDate::from_ymd_opt(y as i32, m, d);
+        }
+    }
+    parse_date(s)
+}
+
 fn plural(n: i64) -> &'static str {
     if n == 1 {
         ""
@@ -350,7 +416,7 @@ fn plural(n: i64) -> &'static str {
 }
 
 /// All figures of the knowledge base, as of `kb.today`.
-pub fn aggregate(kb: &KnowledgeBase) -> Metrics {
+pub fn aggregate(kb: &KnowledgeBase) -> Metrics<'_> {
     aggregate_with(kb, &Options::default())
 }
 
@@ -369,7 +435,7 @@ struct Incident<'a> {
 /// (from, to) milestone indices of TTD, TTA, TTM and TTR.
 const SPANS: [(usize, usize); 4] = [(0, 1), (1, 2), (0, 3), (0, 4)];
 
-pub fn aggregate_with(kb: &KnowledgeBase, options: &Options) -> Metrics {
+pub fn aggregate_with<'a>(kb: &'a KnowledgeBase, options: &Options) -> Metrics<'a> {
     let docs = &kb.documents;
     let config = &kb.config;
     let today = kb.today;
@@ -428,9 +494,9 @@ pub fn aggregate_with(kb: &KnowledgeBase, options: &Options) -> Metrics {
     let mut total = Acc::default();
     let mut months: BTreeMap<(i32, u32), Acc> = BTreeMap::new();
     let mut quarters: BTreeMap<(i32, u32), Acc> = BTreeMap::new();
-    let mut severities: HashMap<&str, Acc> = HashMap::new();
-    let mut services: BTreeMap<&str, Acc> = BTreeMap::new();
-    let mut month_severity: HashMap<((i32, u32), &str), usize> = HashMap::new();
+    let mut severities: FxMap<&str, Acc> = FxMap::default();
+    let mut services: FxMap<&str, Acc> = FxMap::default();
+    let mut month_severity: FxMap<((i32, u32), &str), usize> = FxMap::default();
     let mut totals = Totals {
         incidents: incidents.len(),
         open: 0,
@@ -455,7 +521,7 @@ pub fn aggregate_with(kb: &KnowledgeBase, options: &Options) -> Metrics {
                 let month = (d.year(), d.month());
                 months.entry(month).or_default().add(inc);
                 quarters
-                    .entry((d.year(), quarter_of(d.month())))
+                    .entry((d.year(), (d.month() - 1) / 3 + 1))
                     .or_default()
                     .add(inc);
                 *month_severity.entry((month, severity)).or_default() += 1;
@@ -487,7 +553,7 @@ pub fn aggregate_with(kb: &KnowledgeBase, options: &Options) -> Metrics {
                 })
                 .collect();
             MonthCounts {
-                month: month_key(m),
+                month: Period::Month(m.0, m.1).key(),
                 total: by_severity.iter().map(|c| c.count).sum(),
                 by_severity,
             }
@@ -506,24 +572,22 @@ pub fn aggregate_with(kb: &KnowledgeBase, options: &Options) -> Metrics {
         .into_iter()
         .map(|(k, acc)| acc.finish(k.to_string()))
         .collect();
-    by_service.sort_by(|a, b| (a.key == NONE_KEY, &a.key).cmp(&(b.key == NONE_KEY, &b.key)));
+    by_service
+        .sort_unstable_by(|a, b| (a.key == NONE_KEY, &a.key).cmp(&(b.key == NONE_KEY, &b.key)));
 
     // With `--since`, items of postmortems that follow no counted incident are left out too.
     let keep = |incident: Option<usize>| incident.map_or(options.since.is_none(), |k| included[k]);
     let items = action_item_rows(kb, &all, &incident_of, keep);
-    let mut figures: Vec<IncidentFigures> = incidents
+    let mut figures: Vec<IncidentFigures<'a>> = incidents
         .iter()
         .map(|inc| incident_figures(docs, inc))
         .collect();
-    figures.sort_by(|a, b| {
-        let key = |f: &IncidentFigures| {
-            (
-                f.started_at.is_none(),
-                f.started_at.map(|s| s.timestamp()),
-                f.id.clone(),
-            )
-        };
-        key(a).cmp(&key(b))
+    figures.sort_by_cached_key(|f| {
+        (
+            f.started_at.is_none(),
+            f.started_at.map(|s| s.timestamp()),
+            f.id,
+        )
     });
 
     Metrics {
@@ -535,11 +599,11 @@ pub fn aggregate_with(kb: &KnowledgeBase, options: &Options) -> Metrics {
         all_time: total.finish("all".into()),
         by_month: months
             .into_iter()
-            .map(|(k, acc)| acc.finish(month_key(k)))
+            .map(|(k, acc)| acc.finish(Period::Month(k.0, k.1).key()))
             .collect(),
         by_quarter: quarters
             .into_iter()
-            .map(|(k, acc)| acc.finish(format!("{}-Q{}", k.0, k.1)))
+            .map(|(k, acc)| acc.finish(Period::Quarter(k.0, k.1).key()))
             .collect(),
         by_severity,
         by_service,
@@ -551,6 +615,46 @@ pub fn aggregate_with(kb: &KnowledgeBase, options: &Options) -> Metrics {
         items,
     }
 }
+
+/// FxHash, rustc's hasher: the keys are a knowledge base's own names and
+/// numbers, and SipHash was a fifth of the time of aggregation.
+#[derive(Default, Clone, Copy)]
+struct Fx(u64);
+
+impl Fx {
+    fn add(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x517c_c1b7_2722_0a95);
+    }
+}
+
+impl Hasher for Fx {
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            self.add(u64::from_le_bytes(c.try_into().expect("8 bytes")));
+        }
+        let mut last = [0u8; 8];
+        last[..chunks.remainder().len()].copy_from_slice(chunks.remainder());
+        self.add(u64::from_le_bytes(last));
+    }
+    fn write_u32(&mut self, n: u32) {
+        self.add(u64::from(n));
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.add(n);
+    }
+    fn write_usize(&mut self, n: usize) {
+        self.add(n as u64);
+    }
+    fn write_i32(&mut self, n: i32) {
+        self.add(n as u64);
+    }
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+type FxMap<K, V> = HashMap<K, V, BuildHasherDefault<Fx>>;
 
 /// Whole minutes and seconds as minutes; None when the span is negative.
 fn minutes_between(from: DateTime<FixedOffset>, to: DateTime<FixedOffset>) -> Option<f64> {
@@ -571,14 +675,6 @@ fn rate(part: usize, whole: usize) -> Option<f64> {
     (whole > 0).then(|| (part as f64 / whole as f64 * 10_000.0).round() / 10_000.0)
 }
 
-fn quarter_of(month: u32) -> u32 {
-    (month - 1) / 3 + 1
-}
-
-fn month_key((year, month): (i32, u32)) -> String {
-    format!("{year:04}-{month:02}")
-}
-
 /// Adds empty entries for the periods between the first and the last key.
 fn fill_gaps(map: &mut BTreeMap<(i32, u32), Acc>, per_year: u32) {
     let (Some(&first), Some(&last)) = (map.keys().next(), map.keys().next_back()) else {
@@ -595,24 +691,44 @@ fn fill_gaps(map: &mut BTreeMap<(i32, u32), Acc>, per_year: u32) {
     }
 }
 
-/// The p-th percentile by nearest rank: the value of rank ceil(p/100 * n), 1-based.
+/// The 1-based nearest rank of the p-th percentile of n values: ceil(p/100 * n).
+fn rank(p: usize, n: usize) -> usize {
+    (p * n).div_ceil(100).clamp(1, n.max(1))
+}
+
+/// The p-th percentile of sorted values by nearest rank.
 pub fn nearest_rank(sorted: &[f64], p: usize) -> Option<f64> {
-    let n = sorted.len();
-    let rank = (p * n).div_ceil(100).clamp(1, n.max(1));
-    sorted.get(rank - 1).copied()
+    sorted.get(rank(p, sorted.len()) - 1).copied()
 }
 
 impl Summary {
     /// Summary of `values` (any order); `left_out` incidents lacked the figure.
     pub fn of(mut values: Vec<f64>, left_out: usize) -> Summary {
-        values.sort_by(f64::total_cmp);
         let count = values.len();
+        if count == 0 {
+            return Summary {
+                left_out,
+                ..Summary::default()
+            };
+        }
+        let mean = round2(values.iter().sum::<f64>() / count as f64);
+        // Two selections instead of a sort: O(n). The median's rank is at most the
+        // p90's, so it is found among the values left of the p90.
+        let (r50, r90) = (rank(50, count), rank(90, count));
+        let p90 = *values.select_nth_unstable_by(r90 - 1, f64::total_cmp).1;
+        let median = if r50 == r90 {
+            p90
+        } else {
+            *values[..r90 - 1]
+                .select_nth_unstable_by(r50 - 1, f64::total_cmp)
+                .1
+        };
         Summary {
             count,
             left_out,
-            mean: (count > 0).then(|| round2(values.iter().sum::<f64>() / count as f64)),
-            median: nearest_rank(&values, 50),
-            p90: nearest_rank(&values, 90),
+            mean: Some(mean),
+            median: Some(median),
+            p90: Some(p90),
         }
     }
 }
@@ -660,28 +776,26 @@ fn is_published(doc: &Document) -> bool {
     doc.meta.status.as_deref() == Some("published")
 }
 
-fn incident_figures(docs: &[Document], inc: &Incident) -> IncidentFigures {
+fn incident_figures<'a>(docs: &'a [Document], inc: &Incident<'a>) -> IncidentFigures<'a> {
     let meta = inc.meta;
     let [ttd, tta, ttm, ttr] = inc.figures;
     IncidentFigures {
-        id: inc.doc.id.clone(),
-        title: inc.doc.title().to_string(),
-        path: inc.doc.rel_path.clone(),
-        kind: inc.doc.kind.clone(),
-        severity: meta.severity.clone(),
+        id: &inc.doc.id,
+        title: inc.doc.title(),
+        path: &inc.doc.rel_path,
+        kind: &inc.doc.kind,
+        severity: meta.severity.as_deref(),
         status: if inc.standalone {
-            Some("resolved".into())
+            Some("resolved")
         } else {
-            meta.status.clone()
+            meta.status.as_deref()
         },
-        services: meta.services.clone(),
-        tags: meta.tags.clone(),
+        services: &meta.services,
+        tags: &meta.tags,
         started_at: meta.started(),
         resolved_at: meta.resolved(),
-        month: inc.local_start.map(|d| month_key((d.year(), d.month()))),
-        quarter: inc
-            .local_start
-            .map(|d| format!("{}-Q{}", d.year(), quarter_of(d.month()))),
+        month: inc.local_start.map(|d| Period::month_of(d).key()),
+        quarter: inc.local_start.map(|d| Period::quarter_of(d).key()),
         ttd_minutes: ttd,
         tta_minutes: tta,
         ttm_minutes: ttm,
@@ -690,17 +804,17 @@ fn incident_figures(docs: &[Document], inc: &Incident) -> IncidentFigures {
         postmortems: inc
             .postmortems
             .iter()
-            .map(|&p| docs[p].id.clone())
+            .map(|&p| docs[p].id.as_str())
             .collect(),
         published: inc.postmortems.iter().any(|&p| is_published(&docs[p])),
     }
 }
 
-fn coverage(kb: &KnowledgeBase, incidents: &[&Incident]) -> PostmortemCoverage {
+fn coverage<'a>(kb: &'a KnowledgeBase, incidents: &[&Incident<'a>]) -> PostmortemCoverage<'a> {
     let policy = &kb.config.policies;
     let docs = &kb.documents;
     let mut c = PostmortemCoverage {
-        required_for: policy.postmortem_required_for.clone(),
+        required_for: &policy.postmortem_required_for,
         due_days: policy.postmortem_due_days,
         required: 0,
         with_postmortem: 0,
@@ -732,10 +846,10 @@ fn coverage(kb: &KnowledgeBase, incidents: &[&Incident]) -> PostmortemCoverage {
                 )
             }) {
                 Some((resolved_at, due)) if kb.today > due => c.overdue.push(OverduePostmortem {
-                    incident_id: inc.doc.id.clone(),
-                    title: inc.doc.title().to_string(),
-                    path: inc.doc.rel_path.clone(),
-                    severity: severity.clone(),
+                    incident_id: &inc.doc.id,
+                    title: inc.doc.title(),
+                    path: &inc.doc.rel_path,
+                    severity,
                     resolved_at,
                     due,
                     days_overdue: (kb.today - due).num_days(),
@@ -768,41 +882,50 @@ fn coverage(kb: &KnowledgeBase, incidents: &[&Incident]) -> PostmortemCoverage {
     c
 }
 
-fn action_item_rows(
-    kb: &KnowledgeBase,
-    all: &[Incident],
+fn action_item_rows<'a>(
+    kb: &'a KnowledgeBase,
+    all: &[Incident<'a>],
     incident_of: &[Option<usize>],
     keep: impl Fn(Option<usize>) -> bool,
-) -> Vec<ActionItemRow> {
-    let mut rows = vec![];
-    for (i, doc) in kb.documents.iter().enumerate() {
-        if doc.kind != "postmortem" || doc.structure.action_items.is_empty() {
-            continue;
-        }
+) -> Vec<ActionItemRow<'a>> {
+    let postmortems: Vec<(usize, &Document)> = kb
+        .documents
+        .iter()
+        .enumerate()
+        .filter(|(i, d)| {
+            d.kind == "postmortem" && !d.structure.action_items.is_empty() && keep(incident_of[*i])
+        })
+        .collect();
+    let mut rows = Vec::with_capacity(
+        postmortems
+            .iter()
+            .map(|(_, d)| d.structure.action_items.len())
+            .sum(),
+    );
+    for (i, doc) in postmortems {
         let incident = incident_of[i];
-        if !keep(incident) {
-            continue;
-        }
         let inc = incident.map(|k| &all[k]);
         let resolved_on = inc
             .and_then(|inc| inc.meta.resolved())
             .map(|r| r.date_naive());
         for item in &doc.structure.action_items {
             let (state, due) = item_state(item, kb.today);
-            let done_on = item.done_on.as_ref().and_then(|t| parse_date(&t.raw));
+            let done_on = item.done_on.as_ref().and_then(|t| date(&t.raw));
             let done_dates = done_on.filter(|_| state == ItemState::Done);
             rows.push(ActionItemRow {
-                postmortem_id: doc.id.clone(),
-                postmortem_title: doc.title().to_string(),
-                postmortem_path: doc.rel_path.clone(),
-                line: doc.pos(&item.range).line,
-                anchor: item.anchor.clone(),
-                text: item.text.clone(),
-                owner: item.owner.as_deref().map(crate::model::person),
+                postmortem_id: &doc.id,
+                postmortem_title: doc.title(),
+                postmortem_path: &doc.rel_path,
+                // An empty range: `pos` need not count the item's characters.
+                line: doc.pos(&(item.range.start..item.range.start)).line,
+                anchor: &item.anchor,
+                text: &item.text,
+                // As `model::person` (parse already split at whitespace), without a copy.
+                owner: item.owner.as_deref().map(|o| o.trim_start_matches('@')),
                 due,
                 done_on,
-                kind: item.kind.as_ref().map(|t| t.raw.clone()),
-                ticket: item.ticket.clone(),
+                kind: item.kind.as_ref().map(|t| t.raw.as_str()),
+                ticket: item.ticket.as_deref(),
                 state,
                 days_overdue: due
                     .filter(|_| state == ItemState::Overdue)
@@ -813,9 +936,9 @@ fn action_item_rows(
                 days_to_close: done_dates
                     .zip(resolved_on)
                     .map(|(done, resolved)| (done - resolved).num_days().max(0)),
-                incident_id: inc.map(|inc| inc.doc.id.clone()),
-                severity: inc.and_then(|inc| inc.meta.severity.clone()),
-                services: inc.map_or_else(Vec::new, |inc| inc.meta.services.clone()),
+                incident_id: inc.map(|inc| inc.doc.id.as_str()),
+                severity: inc.and_then(|inc| inc.meta.severity.as_deref()),
+                services: inc.map_or(&[], |inc| &inc.meta.services),
             });
         }
     }
@@ -824,29 +947,30 @@ fn action_item_rows(
 
 fn item_stats(items: &[ActionItemRow]) -> ActionItemStats {
     let mut all = ItemAcc::default();
-    let mut owners: BTreeMap<&str, ItemAcc> = BTreeMap::new();
-    let mut services: BTreeMap<&str, ItemAcc> = BTreeMap::new();
-    let mut types: BTreeMap<&str, ItemAcc> = BTreeMap::new();
+    let mut owners: FxMap<&str, ItemAcc> = FxMap::default();
+    let mut services: FxMap<&str, ItemAcc> = FxMap::default();
+    let mut types: FxMap<&str, ItemAcc> = FxMap::default();
     for row in items {
         all.add(row);
         owners
-            .entry(row.owner.as_deref().unwrap_or(NONE_KEY))
+            .entry(row.owner.unwrap_or(NONE_KEY))
             .or_default()
             .add(row);
         types
-            .entry(row.kind.as_deref().unwrap_or(NONE_KEY))
+            .entry(row.kind.unwrap_or(NONE_KEY))
             .or_default()
             .add(row);
         if row.services.is_empty() {
             services.entry(NONE_KEY).or_default().add(row);
         }
-        for s in &row.services {
+        for s in row.services {
             services.entry(s).or_default().add(row);
         }
     }
-    let groups = |map: BTreeMap<&str, ItemAcc>| {
+    let groups = |map: FxMap<&str, ItemAcc>| {
         let mut groups: Vec<ActionGroup> = map.into_iter().map(|(k, acc)| acc.group(k)).collect();
-        groups.sort_by(|a, b| (a.key == NONE_KEY, &a.key).cmp(&(b.key == NONE_KEY, &b.key)));
+        groups
+            .sort_unstable_by(|a, b| (a.key == NONE_KEY, &a.key).cmp(&(b.key == NONE_KEY, &b.key)));
         groups
     };
     let total = all.total;
@@ -906,54 +1030,67 @@ impl ItemAcc {
 }
 
 /// (index of the repeat in `all`, the repeat). Sorted by start.
-fn repeats(all: &[Incident]) -> Vec<(usize, Repeat)> {
-    let mut order: Vec<(DateTime<FixedOffset>, usize)> = all
+fn repeats<'a>(all: &[Incident<'a>]) -> Vec<(usize, Repeat<'a>)> {
+    // (start in seconds, id, index in `all`), oldest first.
+    let mut order: Vec<(i64, &str, usize)> = all
         .iter()
         .enumerate()
-        .filter_map(|(k, inc)| Some((inc.meta.started()?, k)))
+        .filter_map(|(k, inc)| Some((inc.meta.started()?.timestamp(), inc.doc.id.as_str(), k)))
         .collect();
-    order.sort_by(|a, b| (a.0, &all[a.1].doc.id).cmp(&(b.0, &all[b.1].doc.id)));
-    let window = Duration::days(REPEAT_WINDOW_DAYS);
+    order.sort_unstable();
+    let window = REPEAT_WINDOW_DAYS * 86_400;
+    // Services and tags as numbers, so pairs hash cheaply.
+    let mut names: FxMap<&str, u32> = FxMap::default();
+    let mut number = |s: &'a String| {
+        let next = names.len() as u32;
+        *names.entry(s.as_str()).or_insert(next)
+    };
     // The latest incident so far with each (service, tag) pair, as a position in `order`.
-    let mut latest: HashMap<(&str, &str), usize> = HashMap::new();
+    let mut latest: FxMap<(u32, u32), usize> = FxMap::default();
     let mut out = vec![];
-    for (pos, &(start, k)) in order.iter().enumerate() {
+    let mut pairs: Vec<(u32, u32)> = vec![];
+    for (pos, &(start, _, k)) in order.iter().enumerate() {
         let meta = all[k].meta;
-        let pairs = || {
-            meta.services
-                .iter()
-                .flat_map(|s| meta.tags.iter().map(move |t| (s.as_str(), t.as_str())))
-        };
-        let previous = pairs().filter_map(|p| latest.get(&p).copied()).max();
+        let tags: Vec<u32> = meta.tags.iter().map(&mut number).collect();
+        pairs.clear();
+        for s in &meta.services {
+            let s = number(s);
+            pairs.extend(tags.iter().map(|&t| (s, t)));
+        }
+        let previous = pairs.iter().filter_map(|p| latest.get(p).copied()).max();
         if let Some(prev) = previous.filter(|&p| start - order[p].0 <= window) {
-            let (prev_start, j) = order[prev];
+            let j = order[prev].2;
             let before = all[j].meta;
+            let (start, prev_start) = (
+                meta.started().expect("dated"),
+                before.started().expect("dated"),
+            );
             out.push((
                 k,
                 Repeat {
-                    incident_id: all[k].doc.id.clone(),
-                    title: all[k].doc.title().to_string(),
+                    incident_id: &all[k].doc.id,
+                    title: all[k].doc.title(),
                     started_at: start,
-                    previous_id: all[j].doc.id.clone(),
-                    previous_title: all[j].doc.title().to_string(),
+                    previous_id: &all[j].doc.id,
+                    previous_title: all[j].doc.title(),
                     previous_started_at: prev_start,
                     days_apart: days_between(prev_start, start).unwrap_or(0.0),
                     services: meta
                         .services
                         .iter()
                         .filter(|s| before.services.contains(s))
-                        .cloned()
+                        .map(String::as_str)
                         .collect(),
                     tags: meta
                         .tags
                         .iter()
                         .filter(|t| before.tags.contains(t))
-                        .cloned()
+                        .map(String::as_str)
                         .collect(),
                 },
             ));
         }
-        for p in pairs() {
+        for &p in &pairs {
             latest.insert(p, pos);
         }
     }
@@ -983,8 +1120,8 @@ pub(crate) mod tests {
         crate::kb::open(&root, date("2026-03-20")).expect("fixture opens")
     }
 
-    static KB: LazyLock<KnowledgeBase> = LazyLock::new(fixture);
-    static M: LazyLock<Metrics> = LazyLock::new(|| aggregate(&KB));
+    pub(crate) static KB: LazyLock<KnowledgeBase> = LazyLock::new(fixture);
+    pub(crate) static M: LazyLock<Metrics<'static>> = LazyLock::new(|| aggregate(&KB));
 
     fn date(s: &str) -> NaiveDate {
         s.parse().unwrap()
@@ -1007,7 +1144,7 @@ pub(crate) mod tests {
             .unwrap_or_else(|| panic!("no group {key}"))
     }
 
-    fn incident<'a>(id: &str) -> &'a IncidentFigures {
+    fn incident<'a>(id: &str) -> &'a IncidentFigures<'_> {
         M.incidents
             .iter()
             .find(|f| f.id == id)
@@ -1043,7 +1180,7 @@ pub(crate) mod tests {
                 undated: 0
             }
         );
-        let ids: Vec<_> = M.incidents.iter().map(|f| f.id.as_str()).collect();
+        let ids: Vec<_> = M.incidents.iter().map(|f| f.id).collect();
         // Oldest first, by instant: 2025-12-30T21:00Z, 01-10T10:00Z, 01-25T08:00Z,
         // 02-28T19:30Z (INC-2026-002, written 03-01 01:00+05:30), 03-15T04:40Z, 03-18T09:00Z.
         assert_eq!(
@@ -1059,7 +1196,7 @@ pub(crate) mod tests {
         );
         assert_eq!(incident("INC-2026-001").postmortems, ["PM-2026-001"]);
         assert_eq!(incident("PM-2025-010").postmortems, ["PM-2025-010"]);
-        assert_eq!(incident("PM-2025-010").status.as_deref(), Some("resolved"));
+        assert_eq!(incident("PM-2025-010").status, Some("resolved"));
     }
 
     #[test]
@@ -1246,7 +1383,7 @@ pub(crate) mod tests {
         assert_eq!(c.overdue.len(), 1);
         let o = &c.overdue[0];
         assert_eq!(
-            (o.incident_id.as_str(), o.due, o.days_overdue),
+            (o.incident_id, o.due, o.days_overdue),
             ("INC-2026-004", date("2026-01-30"), 49)
         );
         // INC-2026-003 resolved 2026-03-15 (local), due 03-20: not overdue on 03-20, so pending.
@@ -1261,16 +1398,11 @@ pub(crate) mod tests {
             .filter(|d| d.code == "postmortem-overdue")
             .map(|d| d.file.clone())
             .collect();
-        let from_metrics: Vec<_> = M
-            .postmortems
-            .overdue
-            .iter()
-            .map(|o| o.path.clone())
-            .collect();
+        let from_metrics: Vec<_> = M.postmortems.overdue.iter().map(|o| o.path).collect();
         assert_eq!(from_policy, from_metrics);
     }
 
-    fn row<'a>(text_start: &str) -> &'a ActionItemRow {
+    fn row<'a>(text_start: &str) -> &'a ActionItemRow<'_> {
         M.items
             .iter()
             .find(|r| r.text.starts_with(text_start))
@@ -1287,16 +1419,12 @@ pub(crate) mod tests {
             (ItemState::Done, Some(5), Some(15))
         );
         assert_eq!(
-            (late.postmortem_id.as_str(), late.anchor.as_str(), late.line),
+            (late.postmortem_id, late.anchor, late.line),
             ("PM-2026-001", "ai-1", 32)
         );
-        assert_eq!(late.incident_id.as_deref(), Some("INC-2026-001"));
+        assert_eq!(late.incident_id, Some("INC-2026-001"));
         assert_eq!(
-            (
-                late.kind.as_deref(),
-                late.ticket.as_deref(),
-                late.owner.as_deref()
-            ),
+            (late.kind, late.ticket, late.owner),
             (Some("prevent"), Some("OPS-1"), Some("dana"))
         );
         // On time: due 01-31, done 01-15 -> 0 days late; 01-15 - 01-10 = 5 days to close.
@@ -1308,13 +1436,13 @@ pub(crate) mod tests {
         // Standalone: resolved 2025-12-31 (+01:00), done 2026-01-10 -> 10 days to close.
         let standalone = row("Add a lock timeout");
         assert_eq!(
-            (standalone.days_to_close, standalone.incident_id.as_deref()),
+            (standalone.days_to_close, standalone.incident_id),
             (Some(10), Some("PM-2025-010"))
         );
         // Overdue on 2026-03-20: due 03-01 -> 19 days; due 02-01 -> 28 + 19 = 47 days.
         let c = row("Migration review");
         assert_eq!((c.state, c.days_overdue), (ItemState::Overdue, Some(19)));
-        assert_eq!(c.ticket.as_deref(), Some("https://tracker.example/OPS-2"));
+        assert_eq!(c.ticket, Some("https://tracker.example/OPS-2"));
         assert_eq!(
             (
                 row("Alert on lock waits").state,
@@ -1325,20 +1453,15 @@ pub(crate) mod tests {
         // Due today is not overdue yet; due in April is open.
         let today = row("Lower resolver TTLs");
         assert_eq!(
-            (
-                today.state,
-                today.due,
-                today.days_overdue,
-                today.kind.as_deref()
-            ),
+            (today.state, today.due, today.days_overdue, today.kind),
             (ItemState::Open, Some(date("2026-03-20")), None, None)
         );
         let open = row("Add retries");
         assert_eq!(
-            (open.state, open.services.clone()),
+            (open.state, open.services),
             (
                 ItemState::Open,
-                vec!["payments".to_string(), "checkout".to_string()]
+                &["payments".to_string(), "checkout".to_string()][..]
             )
         );
         assert_eq!(
@@ -1421,7 +1544,7 @@ pub(crate) mod tests {
         let r: Vec<_> = M
             .repeats
             .iter()
-            .map(|r| (r.incident_id.as_str(), r.previous_id.as_str(), r.days_apart))
+            .map(|r| (r.incident_id, r.previous_id, r.days_apart))
             .collect();
         // INC-2026-001 after PM-2025-010 (checkout, database): 2025-12-30T21:00Z -> 2026-01-10T10:00Z
         // = 11 days - 11 h = 10.5417 days. INC-2026-003 after INC-2026-001 (the most recent match, not
@@ -1437,7 +1560,7 @@ pub(crate) mod tests {
         );
         assert_eq!(
             (M.repeats[1].services.clone(), M.repeats[1].tags.clone()),
-            (vec!["checkout".to_string()], vec!["database".to_string()])
+            (vec!["checkout"], vec!["database"])
         );
     }
 
@@ -1450,7 +1573,7 @@ pub(crate) mod tests {
             },
         );
         // Local start dates on or after 02-01: INC-2026-002 (03-01), -003, -005.
-        let ids: Vec<_> = m.incidents.iter().map(|f| f.id.as_str()).collect();
+        let ids: Vec<_> = m.incidents.iter().map(|f| f.id).collect();
         assert_eq!(ids, ["INC-2026-002", "INC-2026-003", "INC-2026-005"]);
         assert_eq!(
             m.by_month
@@ -1507,6 +1630,25 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn periods_are_written_as_keys() {
+        let keys = [
+            Period::Month(2026, 3),
+            Period::Quarter(2026, 1),
+            Period::Month(987, 12),
+            Period::Month(12026, 1),
+        ];
+        assert_eq!(
+            keys.map(Period::key),
+            ["2026-03", "2026-Q1", "0987-12", "12026-01"]
+        );
+        let d = date("2026-12-31");
+        assert_eq!(
+            (Period::month_of(d), Period::quarter_of(d)),
+            (Period::Month(2026, 12), Period::Quarter(2026, 4))
+        );
+    }
+
+    #[test]
     fn nearest_rank_percentiles() {
         let v: Vec<f64> = (1..=10).map(f64::from).collect();
         assert_eq!(
@@ -1535,6 +1677,30 @@ pub(crate) mod tests {
                 p90: None
             }
         );
+    }
+
+    #[test]
+    fn selection_gives_the_nearest_rank_of_the_sorted_values() {
+        // A fixed pseudo-random sequence with repeats, for every length up to 60.
+        let mut x: u64 = 7;
+        for n in 1..=60 {
+            let values: Vec<f64> = (0..n)
+                .map(|_| {
+                    x = x
+                        .wrapping_mul(6364136223846793005)
+                        .wrapping_add(1442695040888963407);
+                    ((x >> 33) % 50) as f64 / 2.0
+                })
+                .collect();
+            let mut sorted = values.clone();
+            sorted.sort_by(f64::total_cmp);
+            let s = Summary::of(values, 0);
+            assert_eq!(
+                (s.median, s.p90),
+                (nearest_rank(&sorted, 50), nearest_rank(&sorted, 90)),
+                "{sorted:?}"
+            );
+        }
     }
 
     #[test]

@@ -75,7 +75,10 @@ pub struct ItemFilter {
 
 /// The items that pass `filter`, in stand-up order: overdue first (most
 /// overdue first), then open by due date, then done; undated last.
-pub fn select_items<'a>(items: &'a [ActionItemRow], filter: &ItemFilter) -> Vec<&'a ActionItemRow> {
+pub fn select_items<'a, 'k>(
+    items: &'a [ActionItemRow<'k>],
+    filter: &ItemFilter,
+) -> Vec<&'a ActionItemRow<'k>> {
     let owner = filter.owner.as_deref().map(crate::model::person);
     let mut out: Vec<&ActionItemRow> = items
         .iter()
@@ -84,7 +87,7 @@ pub fn select_items<'a>(items: &'a [ActionItemRow], filter: &ItemFilter) -> Vec<
             ItemState::Open => !filter.overdue_only,
             ItemState::Done => filter.include_done && !filter.overdue_only,
         })
-        .filter(|r| owner.as_ref().is_none_or(|o| r.owner.as_ref() == Some(o)))
+        .filter(|r| owner.as_deref().is_none_or(|o| r.owner == Some(o)))
         .filter(|r| {
             filter
                 .service
@@ -93,15 +96,8 @@ pub fn select_items<'a>(items: &'a [ActionItemRow], filter: &ItemFilter) -> Vec<
         })
         .collect();
     out.sort_by(|a, b| {
-        let key = |r: &ActionItemRow| {
-            (
-                r.state,
-                r.due.is_none(),
-                r.due,
-                r.postmortem_id.clone(),
-                r.line,
-            )
-        };
+        let key =
+            |r: &ActionItemRow<'k>| (r.state, r.due.is_none(), r.due, r.postmortem_id, r.line);
         key(a).cmp(&key(b))
     });
     out
@@ -115,16 +111,16 @@ pub fn metrics_json(metrics: &Metrics) -> String {
 }
 
 #[derive(Serialize)]
-struct ItemsDocument<'a> {
+struct ItemsDocument<'a, 'k> {
     schema_version: u32,
     today: NaiveDate,
     count: usize,
-    items: Vec<&'a ActionItemRow>,
+    items: Vec<&'a ActionItemRow<'k>>,
 }
 
 /// `/api/action-items.json` and `hindsight actions --format json`.
-pub fn action_items_json<'a>(
-    items: impl IntoIterator<Item = &'a ActionItemRow>,
+pub fn action_items_json<'a, 'k: 'a>(
+    items: impl IntoIterator<Item = &'a ActionItemRow<'k>>,
     today: NaiveDate,
 ) -> String {
     let items: Vec<&ActionItemRow> = items.into_iter().collect();
@@ -163,33 +159,40 @@ pub const CSV_COLUMNS: [&str; 18] = [
 
 /// `/action-items.csv` and `hindsight actions --format csv`: RFC 4180 quoting,
 /// a header row, UTF-8, `\n` line ends; several services are joined with `;`.
-pub fn action_items_csv<'a>(items: impl IntoIterator<Item = &'a ActionItemRow>) -> String {
+pub fn action_items_csv<'a, 'k: 'a>(
+    items: impl IntoIterator<Item = &'a ActionItemRow<'k>>,
+) -> String {
     let mut out = CSV_COLUMNS.join(",");
     out.push('\n');
-    let opt = |v: Option<String>| v.unwrap_or_default();
+    let date = |d: Option<NaiveDate>| d.map(|d| d.to_string()).unwrap_or_default();
+    let int = |n: Option<i64>| n.map(|n| n.to_string()).unwrap_or_default();
     for r in items {
-        let cells = [
-            r.postmortem_id.clone(),
-            r.anchor.clone(),
-            r.state.as_str().to_string(),
-            opt(r.owner.clone()),
-            opt(r.due.map(|d| d.to_string())),
-            opt(r.done_on.map(|d| d.to_string())),
-            opt(r.kind.clone()),
-            opt(r.ticket.clone()),
-            r.text.clone(),
-            opt(r.incident_id.clone()),
-            opt(r.severity.clone()),
-            r.services.join(";"),
-            opt(r.days_overdue.map(|d| d.to_string())),
-            opt(r.days_late.map(|d| d.to_string())),
-            opt(r.days_to_close.map(|d| d.to_string())),
-            r.postmortem_title.clone(),
-            r.postmortem_path.clone(),
-            r.line.to_string(),
+        let cells: [&str; 18] = [
+            r.postmortem_id,
+            r.anchor,
+            r.state.as_str(),
+            r.owner.unwrap_or(""),
+            &date(r.due),
+            &date(r.done_on),
+            r.kind.unwrap_or(""),
+            r.ticket.unwrap_or(""),
+            r.text,
+            r.incident_id.unwrap_or(""),
+            r.severity.unwrap_or(""),
+            &r.services.join(";"),
+            &int(r.days_overdue),
+            &int(r.days_late),
+            &int(r.days_to_close),
+            r.postmortem_title,
+            r.postmortem_path,
+            &r.line.to_string(),
         ];
-        let row: Vec<String> = cells.iter().map(|c| csv_cell(c)).collect();
-        out.push_str(&row.join(","));
+        for (i, cell) in cells.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            write_cell(&mut out, cell);
+        }
         out.push('\n');
     }
     out
@@ -199,15 +202,25 @@ pub fn action_items_csv<'a>(items: impl IntoIterator<Item = &'a ActionItemRow>) 
 /// doubled). A cell a spreadsheet would run as a formula (`=`, `+`, `-`, `@`
 /// first) gets a leading `'`, so a shared export cannot run anything.
 pub fn csv_cell(value: &str) -> String {
-    let value = if value.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{value}")
+    let mut out = String::new();
+    write_cell(&mut out, value);
+    out
+}
+
+fn write_cell(out: &mut String, value: &str) {
+    let defuse = value.starts_with(['=', '+', '-', '@', '\t', '\r']);
+    let quote = value.contains([',', '"', '\n', '\r']);
+    if quote {
+        out.push('"');
+    }
+    if defuse {
+        out.push('\'');
+    }
+    if quote {
+        out.push_str(&value.replace('"', "\"\""));
+        out.push('"');
     } else {
-        value.to_string()
-    };
-    if value.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", value.replace('"', "\"\""))
-    } else {
-        value
+        out.push_str(value);
     }
 }
 
@@ -276,9 +289,9 @@ pub fn actions_table(items: &[&ActionItemRow], today: NaiveDate) -> String {
                 r.owner
                     .as_ref()
                     .map_or("-".into(), |o| format!("@{}", printable(o))),
-                r.ticket.as_deref().map_or("-".into(), printable),
-                format!("{}#{}", printable(&r.postmortem_id), r.anchor),
-                printable(&r.text),
+                r.ticket.map_or("-".into(), printable),
+                format!("{}#{}", printable(r.postmortem_id), r.anchor),
+                printable(r.text),
             ]
         })
         .collect();
@@ -376,11 +389,11 @@ pub fn stats_table(m: &Metrics) -> String {
         let _ = writeln!(
             out,
             "  overdue        {} ({}), due {}, {} days overdue: {}",
-            printable(&o.incident_id),
-            printable(&o.severity),
+            printable(o.incident_id),
+            printable(o.severity),
             o.due,
             o.days_overdue,
-            printable(&o.title)
+            printable(o.title)
         );
     }
     let i = &m.action_items;
@@ -428,7 +441,7 @@ fn open_kb(common: &Common) -> Result<KnowledgeBase, ExitCode> {
     Ok(kb)
 }
 
-fn aggregate_timed(kb: &KnowledgeBase, options: &Options, timings: bool) -> Metrics {
+fn aggregate_timed<'a>(kb: &'a KnowledgeBase, options: &Options, timings: bool) -> Metrics<'a> {
     let clock = Instant::now();
     let metrics = aggregate::aggregate_with(kb, options);
     if timings {
@@ -466,6 +479,8 @@ pub fn actions(args: ActionsArgs) -> ExitCode {
         ActionsFormat::Csv => action_items_csv(items.iter().copied()),
     });
     // The process ends here: freeing a whole knowledge base piece by piece is wasted time.
+    drop(items);
+    std::mem::forget(metrics);
     std::mem::forget(kb);
     ExitCode::SUCCESS
 }
@@ -481,6 +496,7 @@ pub fn stats(args: StatsArgs) -> ExitCode {
         StatsFormat::Table => stats_table(&metrics),
         StatsFormat::Json => metrics_json(&metrics),
     });
+    std::mem::forget(metrics);
     std::mem::forget(kb);
     ExitCode::SUCCESS
 }
@@ -488,10 +504,7 @@ pub fn stats(args: StatsArgs) -> ExitCode {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::aggregate::tests::fixture;
-    use std::sync::LazyLock;
-
-    static M: LazyLock<Metrics> = LazyLock::new(|| aggregate::aggregate(&fixture()));
+    use crate::aggregate::tests::M;
 
     fn today() -> NaiveDate {
         NaiveDate::from_ymd_opt(2026, 3, 20).unwrap()
