@@ -74,6 +74,8 @@ pub fn run(args: BuildArgs) -> ExitCode {
     if let Some(url) = &args.base_url {
         kb.config.base_url = url.clone();
     }
+    let asset_diags = kb.read_assets();
+    kb.diagnostics.extend(asset_diags);
     let sources_kb_diags = kb.diagnostics.clone();
     let render_start = Instant::now();
     if !args.drafts && !kb.has_errors() {

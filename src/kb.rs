@@ -22,7 +22,9 @@ pub struct KnowledgeBase {
     /// Sorted by path, so every later stage is deterministic.
     pub documents: Vec<Document>,
     pub graph: LinkGraph,
-    /// Files copied into the site as they are, by their path in the site.
+    /// Paths of the files copied into the site as they are (see `load::Inputs`).
+    pub asset_paths: Vec<String>,
+    /// Their contents by site path, once `read_assets` ran (build and serve only).
     pub assets: Vec<(String, std::sync::Arc<Vec<u8>>)>,
     pub diagnostics: Vec<Diagnostic>,
     pub today: NaiveDate,
@@ -100,7 +102,8 @@ fn from_inputs(
         templates,
         documents,
         graph: LinkGraph::default(),
-        assets,
+        asset_paths: assets,
+        assets: vec![],
         diagnostics: vec![],
         today,
         timings: vec![],
@@ -139,6 +142,13 @@ impl KnowledgeBase {
         diagnostic::sort(&mut diags);
         self.graph = graph;
         self.diagnostics = diags;
+    }
+
+    /// Reads the asset files for a build; unreadable ones are errors.
+    pub fn read_assets(&mut self) -> Vec<Diagnostic> {
+        let mut diags = vec![];
+        self.assets = load::read_assets(&self.root, &self.asset_paths, &mut diags);
+        diags
     }
 
     pub fn has_errors(&self) -> bool {

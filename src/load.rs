@@ -19,9 +19,10 @@ pub struct Inputs {
     pub documents: Vec<SourceFile>,
     pub templates: Vec<SourceFile>,
     /// Files copied into the site as they are: non-Markdown files under
-    /// `content/` (images, attachments) and everything under `static/`, by
-    /// their path in the site (`incidents/graph.png`, `logo.svg`).
-    pub assets: Vec<(String, std::sync::Arc<Vec<u8>>)>,
+    /// `content/` (images, attachments) and everything under `static/`,
+    /// relative to the root. Only listed here: `check` never reads them;
+    /// `build` and `serve` read them with `read_assets`.
+    pub assets: Vec<String>,
     pub diagnostics: Vec<Diagnostic>,
 }
 
@@ -29,7 +30,7 @@ pub fn load(root: &Path, max_file_size: u64) -> Inputs {
     let mut inputs = Inputs::default();
     let (docs, content_assets) = walk(root, CONTENT_DIR, &mut inputs.diagnostics);
     let (templates, _) = walk(root, TEMPLATES_DIR, &mut inputs.diagnostics);
-    inputs.assets = read_assets(root, content_assets, &mut inputs.diagnostics);
+    inputs.assets = with_static(root, content_assets, &mut inputs.diagnostics);
     let read_all = |paths: Vec<String>| -> Vec<Result<SourceFile, Diagnostic>> {
         paths
             .into_par_iter()
@@ -51,32 +52,39 @@ pub fn load(root: &Path, max_file_size: u64) -> Inputs {
     inputs
 }
 
-/// Reads the files copied into the site as they are: non-Markdown files
-/// under `content/` and everything under `static/`, keyed by site path.
-pub fn assets(root: &Path, diags: &mut Vec<Diagnostic>) -> Vec<(String, std::sync::Arc<Vec<u8>>)> {
+/// Lists the files copied into the site as they are (see `Inputs::assets`).
+pub fn asset_paths(root: &Path, diags: &mut Vec<Diagnostic>) -> Vec<String> {
     let (_, content_assets) = walk(root, CONTENT_DIR, diags);
-    read_assets(root, content_assets, diags)
+    with_static(root, content_assets, diags)
 }
 
-fn read_assets(
+fn with_static(
     root: &Path,
     content_assets: Vec<String>,
     diags: &mut Vec<Diagnostic>,
-) -> Vec<(String, std::sync::Arc<Vec<u8>>)> {
+) -> Vec<String> {
     let (static_md, static_other) = walk(root, STATIC_DIR, diags);
-    let copies: Vec<String> = content_assets
+    content_assets
         .into_iter()
         .chain(static_md)
         .chain(static_other)
-        .collect();
+        .collect()
+}
+
+/// Reads assets, keyed by their path in the site (`incidents/graph.png`, `logo.svg`).
+pub fn read_assets(
+    root: &Path,
+    copies: &[String],
+    diags: &mut Vec<Diagnostic>,
+) -> Vec<(String, std::sync::Arc<Vec<u8>>)> {
     type Asset = (String, std::sync::Arc<Vec<u8>>);
     let read: Vec<Result<Asset, Diagnostic>> = copies
-        .into_par_iter()
+        .par_iter()
         .map(|rel| {
-            let bytes = std::fs::read(root.join(&rel)).map_err(|e| {
+            let bytes = std::fs::read(root.join(rel)).map_err(|e| {
                 Diagnostic::error(
                     "unreadable",
-                    &rel,
+                    rel,
                     Pos::file_start(),
                     format!("cannot read: {e}"),
                 )
