@@ -129,6 +129,8 @@ impl Workspace {
         let mut kb = kb::open(root, today)?;
         // The preview is served at the root, whatever the published base_url.
         kb.config.base_url = "/".into();
+        let asset_diags = kb.read_assets();
+        kb.diagnostics.extend(asset_diags);
         let theme = Theme::load(root, kb.config.theme.as_deref()).map_err(kb::SetupError)?;
         let mut file_diags: HashMap<String, Vec<Diagnostic>> = HashMap::new();
         let mut other_diags = vec![];
@@ -236,6 +238,16 @@ impl Workspace {
                     self.reload(&path);
                 }
             }
+        }
+        let is_asset = |(p, k): &(PathBuf, ChangeKind)| {
+            *k == ChangeKind::Static
+                || (*k == ChangeKind::Content && p.extension().is_none_or(|e| e != "md"))
+        };
+        if changes.iter().any(is_asset) {
+            let mut ignored = vec![];
+            self.kb.asset_paths = load::asset_paths(&root, &mut ignored);
+            // Unreadable assets were reported at start; a preview skips them.
+            self.kb.read_assets();
         }
         let mut diags: Vec<Diagnostic> = self.other_diags.clone();
         for doc in &self.kb.documents {
@@ -411,6 +423,7 @@ impl KnowledgeBase {
             templates: self.templates.clone(),
             documents: self.documents.clone(),
             graph: self.graph.clone(),
+            asset_paths: self.asset_paths.clone(),
             assets: self.assets.clone(),
             diagnostics: vec![],
             today: self.today,
