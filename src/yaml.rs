@@ -217,7 +217,8 @@ impl Builder {
                     // saw the next token; it belongs on its key's line.
                     if node.value == Value::Null && node.line > key.line {
                         node.line = key.line;
-                        node.column = key.column + key.scalar_text().map_or(0, |k| k.chars().count()) + 1;
+                        node.column =
+                            key.column + key.scalar_text().map_or(0, |k| k.chars().count()) + 1;
                     }
                     let key_text = key.scalar_text();
                     if key_text.is_some()
@@ -434,7 +435,10 @@ mod tests {
     fn empty_values_sit_on_their_key_line() {
         let (root, _) = parse("title: x\nstarted_at:\nseverity: SEV1\n", 2);
         let empty = root.unwrap().get("started_at").cloned().unwrap();
-        assert_eq!((empty.value, empty.line, empty.column), (Value::Null, 3, 12));
+        assert_eq!(
+            (empty.value, empty.line, empty.column),
+            (Value::Null, 3, 12)
+        );
     }
 
     #[test]
