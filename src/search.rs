@@ -39,11 +39,13 @@ fn words<'t>(
         .filter(move |w| !stop.contains(w.as_ref()))
 }
 
+type Frequencies = Arc<HashMap<String, u32>>;
+
 /// Term frequencies of each document by path, with a hash of the text they
 /// were counted from, so `serve` counts only the documents that changed.
 #[derive(Default)]
 pub struct TermCache {
-    tfs: Mutex<HashMap<String, (u64, Arc<HashMap<String, u32>>)>>,
+    tfs: Mutex<HashMap<String, (u64, Frequencies)>>,
 }
 
 fn term_frequencies(

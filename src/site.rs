@@ -33,11 +33,17 @@ pub struct Site {
 #[derive(Default)]
 pub struct Cache {
     bodies: Mutex<HashMap<String, (u64, Arc<String>)>>,
-    pages: Mutex<HashMap<String, (u64, Arc<Vec<u8>>)>>,
+    pages: Mutex<HashMap<String, (u64, Bytes)>>,
     pub search: search::TermCache,
     /// Pages rendered (not reused) by the last build, for timings and tests.
     pub rendered: std::sync::atomic::AtomicUsize,
 }
+
+/// A file's content, shared between the cache and every site built from it.
+pub type Bytes = Arc<Vec<u8>>;
+
+/// A rendered output file, or why it could not be rendered.
+type Rendered = Result<(String, Bytes), String>;
 
 fn fingerprint(parts: &[&[u8]]) -> u64 {
     use std::hash::Hasher;
@@ -457,7 +463,7 @@ pub fn build_with(kb: &KnowledgeBase, theme: &Theme, cache: &Cache) -> Result<Si
             charts::sparkline(&format!("MTTR of {} by month", doc.id), &trend),
         );
     }
-    let pages: Vec<Result<(String, Arc<Vec<u8>>), String>> = (0..kb.documents.len())
+    let pages: Vec<Rendered> = (0..kb.documents.len())
         .into_par_iter()
         .map(|i| {
             let view = page_view(&shared, cache, i);
@@ -533,7 +539,7 @@ pub fn build_with(kb: &KnowledgeBase, theme: &Theme, cache: &Cache) -> Result<Si
         "tags/index.html".into(),
         render_list("tags/index.html", "tags.html", &[("tags", json(&tag_list))])?,
     );
-    let tag_pages: Vec<Result<(String, Arc<Vec<u8>>), String>> = tags
+    let tag_pages: Vec<Rendered> = tags
         .par_iter()
         .map(|(tag, idx)| {
             let mut idx = idx.clone();

@@ -161,7 +161,7 @@ pub fn ttr_trend(m: &Metrics, service: Option<&str>) -> Vec<Option<f64>> {
                     let mut v = per_month.get(k)?.clone();
                     v.sort_by(f64::total_cmp);
                     // Nearest-rank median, as in `aggregate`.
-                    Some(v[(v.len() + 1) / 2 - 1])
+                    Some(v[v.len().div_ceil(2) - 1])
                 })
                 .collect()
         }
@@ -175,9 +175,9 @@ pub fn action_item_rows(items: &[ActionItemRow], urls: &HashMap<&str, &str>) -> 
     for r in items {
         let url = urls.get(r.postmortem_id).copied().unwrap_or("#");
         let state = r.state.as_str();
-        let _ = write!(
+        let _ = writeln!(
             out,
-            "<tr data-state=\"{state}\" data-owner=\"{owner}\" data-services=\"{services}\"><td><span class=\"state state-{state}\">{state}</span></td><td><a href=\"{url}#{anchor}\">{text}</a></td><td class=\"nowrap\">{owner_cell}</td><td class=\"nowrap\">{due}{done}</td><td>{kind}</td><td>{ticket}</td><td class=\"nowrap\"><a href=\"{url}\">{pm}</a></td></tr>\n",
+            "<tr data-state=\"{state}\" data-owner=\"{owner}\" data-services=\"{services}\"><td><span class=\"state state-{state}\">{state}</span></td><td><a href=\"{url}#{anchor}\">{text}</a></td><td class=\"nowrap\">{owner_cell}</td><td class=\"nowrap\">{due}{done}</td><td>{kind}</td><td>{ticket}</td><td class=\"nowrap\"><a href=\"{url}\">{pm}</a></td></tr>",
             owner = escape(r.owner.unwrap_or("")),
             services = escape(&r.services.join(" ")),
             url = escape(url),
