@@ -8,7 +8,7 @@ use crate::site::{self, Site};
 use crate::theme::Theme;
 use crate::write;
 use clap::Args;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
@@ -64,6 +64,53 @@ pub fn without_drafts(kb: &mut KnowledgeBase) {
     }
 }
 
+/// An output folder that would swallow the knowledge base: its root, a folder
+/// above it, or one inside its sources. Replacing it would delete them, so
+/// this is refused even with --force.
+pub fn overlaps_sources(root: &Path, output: &Path) -> Option<String> {
+    let (root, out) = (absolute(root), absolute(output));
+    if root.starts_with(&out) {
+        return Some(format!(
+            "the output folder {} holds the knowledge base",
+            out.display()
+        ));
+    }
+    ["content", "templates", "static", "themes"]
+        .iter()
+        .find(|dir| out.starts_with(root.join(dir)))
+        .map(|dir| {
+            format!(
+                "the output folder {} is inside the knowledge base's {dir}/",
+                out.display()
+            )
+        })
+}
+
+/// `path` made absolute with symbolic links resolved, also when it does not exist yet.
+fn absolute(path: &Path) -> PathBuf {
+    let path = if path.is_absolute() {
+        path.to_path_buf()
+    } else {
+        std::env::current_dir().unwrap_or_default().join(path)
+    };
+    let mut existing = path.as_path();
+    let mut missing = vec![];
+    while !existing.exists() {
+        match (existing.parent(), existing.file_name()) {
+            (Some(parent), Some(name)) => {
+                missing.push(name.to_os_string());
+                existing = parent;
+            }
+            _ => break,
+        }
+    }
+    let mut out = existing
+        .canonicalize()
+        .unwrap_or_else(|_| existing.to_path_buf());
+    out.extend(missing.iter().rev());
+    out
+}
+
 pub fn run(args: BuildArgs) -> ExitCode {
     let today = args.common.today.unwrap_or_else(kb::today_utc);
     let started = Instant::now();
@@ -110,6 +157,10 @@ pub fn run(args: BuildArgs) -> ExitCode {
         .output
         .clone()
         .unwrap_or_else(|| args.common.root.join("public"));
+    if let Some(problem) = overlaps_sources(&args.common.root, &output) {
+        eprintln!("error[output]: {problem}; choose another --output");
+        return ExitCode::from(2);
+    }
     let write_start = Instant::now();
     if let Err(e) = write::write(&site, &output, args.force) {
         eprintln!("error[output]: {e}");

@@ -163,9 +163,22 @@ pub fn render_body(doc: &Document, links: &Links) -> String {
     html
 }
 
+/// Where the links of inline Markdown (timeline entries, action items) point:
+/// relative to the document's own file, like the links of its body.
+pub struct InlineLinks<'a> {
+    pub doc: &'a Document,
+    /// Site path prefix, `/` or `/kb/`.
+    pub base: &'a str,
+    /// The page URL of the document at a path relative to the root
+    /// (`content/runbooks/rb-db.md`), if there is one.
+    pub page_of: &'a dyn Fn(&str) -> Option<String>,
+}
+
 /// Renders one line of Markdown (a timeline entry, an action item) to inline
 /// HTML. Raw HTML is shown as text: these lines are short and quoted often.
-pub fn inline_markdown(text: &str) -> String {
+/// Links resolve as in the body: `.md` links to page URLs, relative links into
+/// the site, script URLs to nothing.
+pub fn inline_markdown(text: &str, links: &InlineLinks) -> String {
     let events =
         pulldown_cmark::Parser::new_ext(text, markdown_options()).filter_map(|e| match e {
             Event::Start(Tag::Paragraph) | Event::End(TagEnd::Paragraph) => None,
@@ -175,9 +188,34 @@ pub fn inline_markdown(text: &str) -> String {
                 dest_url,
                 title,
                 id,
-            }) if is_script_url(&dest_url) => Some(Event::Start(Tag::Link {
+            }) => {
+                let dest = match local_markdown_target(&dest_url) {
+                    Some((path, fragment)) => {
+                        let page = (links.page_of)(&resolve_relative(&links.doc.rel_path, path));
+                        CowStr::from(page.map_or("#".into(), |url| {
+                            format!(
+                                "{url}{}",
+                                fragment.map(|f| format!("#{f}")).unwrap_or_default()
+                            )
+                        }))
+                    }
+                    None => site_url(links.doc, &dest_url, links.base),
+                };
+                Some(Event::Start(Tag::Link {
+                    link_type,
+                    dest_url: dest,
+                    title,
+                    id,
+                }))
+            }
+            Event::Start(Tag::Image {
                 link_type,
-                dest_url: CowStr::from("#"),
+                dest_url,
+                title,
+                id,
+            }) => Some(Event::Start(Tag::Image {
+                link_type,
+                dest_url: site_url(links.doc, &dest_url, links.base),
                 title,
                 id,
             })),
@@ -375,11 +413,35 @@ mod tests {
 
     #[test]
     fn inline_markdown_renders_code_and_escapes_html() {
+        let (doc, _) = crate::parse::parse(SourceFile {
+            rel_path: "content/postmortems/a.md".into(),
+            text: "---\nid: a\n---\n".into(),
+        });
+        let page_of =
+            |p: &str| (p == "content/runbooks/rb.md").then(|| "/kb/runbooks/rb/".to_string());
+        let links = InlineLinks {
+            doc: &doc,
+            base: "/kb/",
+            page_of: &page_of,
+        };
+        let inline = |t: &str| inline_markdown(t, &links);
         assert_eq!(
-            inline_markdown("Run `kubectl` <b>now</b>"),
+            inline("Run `kubectl` <b>now</b>"),
             "Run <code>kubectl</code> &lt;b&gt;now&lt;/b&gt;"
         );
-        assert!(!inline_markdown("[x](javascript:alert(1))").contains("javascript"));
+        assert!(!inline("[x](javascript:alert(1))").contains("javascript"));
+        assert_eq!(
+            inline("per [the runbook](../runbooks/rb.md#step-2)"),
+            "per <a href=\"/kb/runbooks/rb/#step-2\">the runbook</a>"
+        );
+        assert_eq!(
+            inline("[gone](../runbooks/missing.md)"),
+            "<a href=\"#\">gone</a>"
+        );
+        assert_eq!(
+            inline("[graph](img/g.png) [ext](https://x.org/a)"),
+            "<a href=\"/kb/postmortems/img/g.png\">graph</a> <a href=\"https://x.org/a\">ext</a>"
+        );
     }
 
     #[test]

@@ -525,10 +525,17 @@ pub fn build_with(kb: &KnowledgeBase, theme: &Theme, cache: &Cache) -> Result<Si
     }
 
     // Tags.
+    // Tags that differ only in case or punctuation share one page (one slug):
+    // the first spelling names it.
     let mut tags: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+    let mut spelling: HashMap<String, &str> = HashMap::new();
     for (i, d) in kb.documents.iter().enumerate() {
         for t in &d.meta.tags {
-            tags.entry(t.as_str()).or_default().push(i);
+            let name = *spelling.entry(tag_slug(t)).or_insert(t.as_str());
+            let docs = tags.entry(name).or_default();
+            if docs.last() != Some(&i) {
+                docs.push(i);
+            }
         }
     }
     let tag_list: Vec<serde_json::Value> = tags
@@ -683,7 +690,7 @@ fn overdue_items<'a>(kb: &KnowledgeBase, summaries: &'a [DocSummary]) -> Vec<Own
                 .and_then(|t| crate::validate::parse_date(&t.raw));
             if !item.done && due.is_some_and(|d| d < kb.today) {
                 items.push(OwnedItemJson {
-                    item: item_view(item, kb.today),
+                    item: item_view(item, kb, summaries, doc),
                     source: &summaries[i],
                 });
             }
@@ -699,7 +706,21 @@ struct OwnedItemJson<'a> {
     source: &'a DocSummary,
 }
 
-fn item_view(item: &crate::model::ActionItem, today: NaiveDate) -> ActionItemView {
+/// Inline Markdown of `doc` (a timeline entry, an action item) as HTML, its
+/// links resolved like those of the body.
+fn inline_html(kb: &KnowledgeBase, summaries: &[DocSummary], doc: &Document, text: &str) -> String {
+    let base = kb.config.base_path();
+    let page_of = |path: &str| kb.graph.by_path.get(path).map(|&j| summaries[j].url.clone());
+    render::inline_markdown(text, &render::InlineLinks { doc, base: &base, page_of: &page_of })
+}
+
+fn item_view(
+    item: &crate::model::ActionItem,
+    kb: &KnowledgeBase,
+    summaries: &[DocSummary],
+    doc: &Document,
+) -> ActionItemView {
+    let today = kb.today;
     let due = item.due.as_ref().map(|t| t.raw.clone());
     let overdue = !item.done
         && due
@@ -708,7 +729,7 @@ fn item_view(item: &crate::model::ActionItem, today: NaiveDate) -> ActionItemVie
             .is_some_and(|d| d < today);
     ActionItemView {
         anchor: item.anchor.clone(),
-        text: render::inline_markdown(&item.text),
+        text: inline_html(kb, summaries, doc, &item.text),
         owner: item.owner.clone(),
         due,
         done_on: item.done_on.as_ref().map(|t| t.raw.clone()),
@@ -763,12 +784,14 @@ fn page_view<'a>(ctx: &'a Shared<'a>, cache: &Cache, i: usize) -> PageView<'a> {
                 .collect()
         })
         .unwrap_or_default();
-    let timeline = timeline_view(doc, incident_meta);
+    let timeline = timeline_view(doc, incident_meta, &|text| {
+        inline_html(kb, summaries, doc, text)
+    });
     let action_items = doc
         .structure
         .action_items
         .iter()
-        .map(|a| item_view(a, kb.today))
+        .map(|a| item_view(a, kb, summaries, doc))
         .collect();
     let refs = |ids: &[String]| -> Vec<&'a DocSummary> {
         ids.iter()
@@ -844,7 +867,7 @@ fn page_view<'a>(ctx: &'a Shared<'a>, cache: &Cache, i: usize) -> PageView<'a> {
                 .filter(|a| !a.done)
             {
                 open_items.push(OwnedItem {
-                    item: item_view(item, kb.today),
+                    item: item_view(item, kb, summaries, &kb.documents[src]),
                     source: &summaries[src],
                 });
             }
@@ -1015,7 +1038,11 @@ fn runbook_review(kb: &KnowledgeBase, doc: &Document) -> Review {
     }
 }
 
-fn timeline_view(doc: &Document, incident: Option<&crate::model::Meta>) -> Vec<TimelineItem> {
+fn timeline_view(
+    doc: &Document,
+    incident: Option<&crate::model::Meta>,
+    inline: &dyn Fn(&str) -> String,
+) -> Vec<TimelineItem> {
     let entries = &doc.structure.timeline;
     let times: Vec<_> = entries.iter().map(|e| e.time).collect();
     let resolved = match incident.and_then(|m| m.started()) {
@@ -1026,6 +1053,13 @@ fn timeline_view(doc: &Document, incident: Option<&crate::model::Meta>) -> Vec<T
         .iter()
         .zip(resolved)
         .map(|(e, at)| {
+            // Shown in the incident's offset, like its milestones: an entry
+            // written in UTC sorts and reads with the others.
+            let at = at.map(|t| {
+                incident
+                    .and_then(|m| m.started())
+                    .map_or(t, |s| t.with_timezone(s.offset()))
+            });
             let time = match (at, e.time) {
                 (Some(at), _) => at.format("%Y-%m-%d %H:%M").to_string(),
                 (None, Some(t)) => t.time.format("%H:%M").to_string(),
@@ -1035,7 +1069,7 @@ fn timeline_view(doc: &Document, incident: Option<&crate::model::Meta>) -> Vec<T
                 at,
                 TimelineItem {
                     time,
-                    text: render::inline_markdown(&e.text),
+                    text: inline(&e.text),
                     milestone: None,
                 },
             )

@@ -53,7 +53,7 @@ const TEMPLATES: [(&str, &str); 11] = [
     ),
 ];
 
-const STATIC: [(&str, &[u8]); 3] = [
+const STATIC: [(&str, &[u8]); 4] = [
     (
         "style.css",
         include_bytes!("../themes/default/static/style.css"),
@@ -65,6 +65,11 @@ const STATIC: [(&str, &[u8]); 3] = [
     (
         "filter.js",
         include_bytes!("../themes/default/static/filter.js"),
+    ),
+    // Named in every page, so browsers do not ask for /favicon.ico (outside a sub-path site).
+    (
+        "favicon.svg",
+        include_bytes!("../themes/default/static/favicon.svg"),
     ),
 ];
 

@@ -10,8 +10,11 @@
 //! - `props`: the parsers and the per-document pipeline never panic.
 //! - `rules`: one test per diagnostic code: where it points, and its fix.
 //! - `serve`: the preview server over HTTP and in Chromium; incremental = full builds.
+//! - `site`: `build` output: every page, no dead link (also under a sub-path), escaping, safe swaps.
+//! - `browser`: the built example site in headless chromium: search, filters, console, screenshots.
 
 mod authoring;
+mod browser;
 mod check;
 mod cli;
 mod example;
@@ -20,4 +23,5 @@ mod props;
 mod reports;
 mod rules;
 mod serve;
+mod site;
 mod support;
