@@ -226,6 +226,22 @@ pub fn inline_markdown(text: &str, links: &InlineLinks) -> String {
     html.trim_end().to_string()
 }
 
+/// Inline Markdown without its links (their text stays), for places that are
+/// a link themselves: a link inside a link is invalid HTML.
+pub fn inline_markdown_unlinked(text: &str) -> String {
+    let events =
+        pulldown_cmark::Parser::new_ext(text, markdown_options()).filter_map(|e| match e {
+            Event::Start(Tag::Paragraph | Tag::Link { .. })
+            | Event::End(TagEnd::Paragraph | TagEnd::Link) => None,
+            Event::Html(h) | Event::InlineHtml(h) => Some(Event::Text(h)),
+            Event::Start(Tag::Image { .. }) | Event::End(TagEnd::Image) => None,
+            other => Some(other),
+        });
+    let mut html = String::with_capacity(text.len() + 16);
+    pulldown_cmark::html::push_html(&mut html, events);
+    html.trim_end().to_string()
+}
+
 fn is_script_url(dest: &str) -> bool {
     let lower = dest.trim().to_ascii_lowercase();
     lower.starts_with("javascript:")
@@ -413,6 +429,10 @@ mod tests {
 
     #[test]
     fn inline_markdown_renders_code_and_escapes_html() {
+        assert_eq!(
+            inline_markdown_unlinked("see [the runbook](../runbooks/rb.md) <b>`now`</b>"),
+            "see the runbook &lt;b&gt;<code>now</code>&lt;/b&gt;"
+        );
         let (doc, _) = crate::parse::parse(SourceFile {
             rel_path: "content/postmortems/a.md".into(),
             text: "---\nid: a\n---\n".into(),

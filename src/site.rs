@@ -710,8 +710,20 @@ struct OwnedItemJson<'a> {
 /// links resolved like those of the body.
 fn inline_html(kb: &KnowledgeBase, summaries: &[DocSummary], doc: &Document, text: &str) -> String {
     let base = kb.config.base_path();
-    let page_of = |path: &str| kb.graph.by_path.get(path).map(|&j| summaries[j].url.clone());
-    render::inline_markdown(text, &render::InlineLinks { doc, base: &base, page_of: &page_of })
+    let page_of = |path: &str| {
+        kb.graph
+            .by_path
+            .get(path)
+            .map(|&j| summaries[j].url.clone())
+    };
+    render::inline_markdown(
+        text,
+        &render::InlineLinks {
+            doc,
+            base: &base,
+            page_of: &page_of,
+        },
+    )
 }
 
 fn item_view(

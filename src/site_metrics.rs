@@ -182,7 +182,7 @@ pub fn action_item_rows(items: &[ActionItemRow], urls: &HashMap<&str, &str>) -> 
             services = escape(&r.services.join(" ")),
             url = escape(url),
             anchor = escape(r.anchor),
-            text = crate::render::inline_markdown(r.text),
+            text = crate::render::inline_markdown_unlinked(r.text),
             owner_cell = r.owner.map(|o| format!("@{}", escape(o))).unwrap_or_default(),
             due = r.due.map(|d| d.to_string()).unwrap_or_default(),
             done = r.done_on.map(|d| format!("<br><span class=\"muted\">done {d}</span>")).unwrap_or_default(),
