@@ -63,21 +63,14 @@ fn color(var: &str) -> String {
     format!("var({name},currentColor)")
 }
 
-/// Escapes text for SVG element content and attribute values.
+/// Escapes text for SVG element content and attribute values. XML 1.0
+/// forbids most control characters, so they become spaces first.
 pub fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c if c.is_control() => out.push(' '),
-            c => out.push(c),
-        }
+    if s.chars().any(char::is_control) {
+        crate::render::escape(&s.replace(char::is_control, " "))
+    } else {
+        crate::render::escape(s)
     }
-    out
 }
 
 /// A number for a label: integers without decimals, others with one.
