@@ -2,7 +2,8 @@
 //!
 //! Each document contributes its id, title, kind, severity, services and tags
 //! (matched by prefix and ranked first), and its most distinctive body words
-//! by TF-IDF (at most `TERMS_PER_DOC`), so the index grows with the number of
+//! by TF-IDF (a budget of `POSTINGS` shared by all documents, between
+//! `MIN_TERMS` and `MAX_TERMS` each), so the index grows with the number of
 //! documents, not with their length. `static/search.js` reads it.
 
 use crate::kb::KnowledgeBase;
@@ -12,7 +13,11 @@ use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
-const TERMS_PER_DOC: usize = 24;
+/// Postings in the whole index: small knowledge bases index nearly every
+/// word of every document; 10,000 documents keep their 24 most distinctive.
+const POSTINGS: usize = 240_000;
+const MIN_TERMS: usize = 24;
+const MAX_TERMS: usize = 1_000;
 const STOP: [&str; 59] = [
     "the", "and", "for", "was", "were", "that", "this", "with", "from", "into", "have", "has",
     "had", "are", "but", "not", "our", "its", "all", "any", "can", "will", "which", "when", "then",
@@ -95,6 +100,7 @@ pub fn index(kb: &KnowledgeBase, summaries: &[DocSummary], cache: &TermCache) ->
         }
     }
     let n = tfs.len().max(1) as f64;
+    let per_doc = (POSTINGS / tfs.len().max(1)).clamp(MIN_TERMS, MAX_TERMS);
     let mut postings: HashMap<&str, Vec<usize>> = HashMap::new();
     for (i, tf) in tfs.iter().enumerate() {
         let mut scored: Vec<(&str, f64)> = tf
@@ -108,7 +114,7 @@ pub fn index(kb: &KnowledgeBase, summaries: &[DocSummary], cache: &TermCache) ->
             .filter(|(_, s)| *s > 0.0)
             .collect();
         scored.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(b.0)));
-        for (t, _) in scored.into_iter().take(TERMS_PER_DOC) {
+        for (t, _) in scored.into_iter().take(per_doc) {
             postings.entry(t).or_default().push(i);
         }
     }
