@@ -496,6 +496,7 @@ pub fn run(args: ServeArgs) -> ExitCode {
         .local_addr()
         .map(|a| a.to_string())
         .unwrap_or_default();
+    let local = listener.local_addr().ok();
     let server = match tiny_http::Server::from_listener(listener, None) {
         Ok(s) => Arc::new(s),
         Err(e) => {
@@ -503,6 +504,9 @@ pub fn run(args: ServeArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    if let Some(local) = local {
+        unstick_connections(local);
+    }
     let shared = Arc::new(Shared {
         site: RwLock::new(Arc::new(Site::default())),
         state: Mutex::new((0, Arc::new(vec![]))),
@@ -534,10 +538,32 @@ pub fn run(args: ServeArgs) -> ExitCode {
     watch_and_rebuild(&root, watcher, changes, workspace, &shared)
 }
 
+/// tiny_http gives each connection a pool thread for its whole life, and its
+/// pool can queue a connection behind busy threads when several arrive at
+/// once (a page and its assets, a few tabs). With event streams and idle
+/// keep-alive connections holding every thread, the queued one waited until
+/// some connection closed. A connection that closes at once frees a thread,
+/// which then serves the queue: one every 250 ms bounds the wait.
+fn unstick_connections(mut local: std::net::SocketAddr) {
+    if local.ip().is_unspecified() {
+        local.set_ip(match local {
+            std::net::SocketAddr::V4(_) => std::net::Ipv4Addr::LOCALHOST.into(),
+            std::net::SocketAddr::V6(_) => std::net::Ipv6Addr::LOCALHOST.into(),
+        });
+    }
+    std::thread::spawn(move || loop {
+        std::thread::sleep(Duration::from_millis(250));
+        let _ = std::net::TcpStream::connect_timeout(&local, Duration::from_secs(1));
+    });
+}
+
 /// Binds, or says which port to try instead.
 fn bind(host: &str, port: u16) -> Result<TcpListener, String> {
     match TcpListener::bind((host, port)) {
-        Ok(l) => Ok(l),
+        Ok(l) => {
+            no_delay(&l);
+            Ok(l)
+        }
         Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => {
             let free = (port.saturating_add(1)..port.saturating_add(100))
                 .find(|p| TcpListener::bind((host, *p)).is_ok());
@@ -549,6 +575,41 @@ fn bind(host: &str, port: u16) -> Result<TcpListener, String> {
         Err(e) => Err(format!("cannot listen on {host}:{port}: {e}")),
     }
 }
+
+/// Turns off Nagle's algorithm for every connection the listener accepts
+/// (they inherit it). tiny_http writes a response in pieces through a 1 KB
+/// buffer; with Nagle, a keep-alive client waited for its delayed ACK, 40 ms,
+/// on every response over 1 KB. tiny_http has no option for it.
+#[cfg(unix)]
+fn no_delay(listener: &TcpListener) {
+    use std::ffi::{c_int, c_void};
+    use std::os::fd::AsRawFd;
+    extern "C" {
+        fn setsockopt(
+            fd: c_int,
+            level: c_int,
+            name: c_int,
+            value: *const c_void,
+            len: u32,
+        ) -> c_int;
+    }
+    const IPPROTO_TCP: c_int = 6;
+    const TCP_NODELAY: c_int = 1; // the same on Linux, macOS and the BSDs
+    let on: c_int = 1;
+    // SAFETY: a valid socket, a pointer to a live c_int and its size. Failure only costs speed.
+    unsafe {
+        setsockopt(
+            listener.as_raw_fd(),
+            IPPROTO_TCP,
+            TCP_NODELAY,
+            std::ptr::from_ref(&on).cast(),
+            std::mem::size_of::<c_int>() as u32,
+        );
+    }
+}
+
+#[cfg(not(unix))]
+fn no_delay(_: &TcpListener) {}
 
 fn report_errors(errors: &[Diagnostic], workspace: &Workspace) {
     if !errors.is_empty() {

@@ -300,6 +300,101 @@ fn serves_the_site_from_memory() {
 }
 
 #[test]
+fn open_event_streams_do_not_take_the_workers() {
+    let server = Server::start();
+    // More than the server's worker threads, as with many open tabs.
+    let streams: Vec<TcpStream> = (0..12)
+        .map(|_| {
+            let mut s = TcpStream::connect(&server.addr).unwrap();
+            write!(s, "GET /__hindsight/events HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+            s
+        })
+        .collect();
+    for mut s in streams.iter().take(3) {
+        s.set_read_timeout(Some(PATIENCE)).unwrap();
+        let mut first = [0u8; 64];
+        let n = s.read(&mut first).unwrap();
+        assert!(String::from_utf8_lossy(&first[..n]).starts_with("HTTP/1.1 200"));
+    }
+    let started = Instant::now();
+    assert!(server.page(PM_URL).contains("Pricing deploy"));
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
+    drop(streams);
+}
+
+/// Browsers keep connections open: each response must come at once, not
+/// after the client's delayed ACK (40 ms a response with Nagle's algorithm on).
+#[test]
+fn keep_alive_responses_are_not_delayed() {
+    let server = Server::start();
+    let css = server.get("/static/style.css");
+    assert!(css.body.len() > 4096, "a response of several packets");
+    let mut stream = TcpStream::connect(&server.addr).unwrap();
+    stream.set_read_timeout(Some(PATIENCE)).unwrap();
+    let rounds = 20;
+    let started = Instant::now();
+    for _ in 0..rounds {
+        write!(stream, "GET /static/style.css HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+        let mut head = vec![];
+        let mut byte = [0u8; 1];
+        while !head.ends_with(b"\r\n\r\n") {
+            stream.read_exact(&mut byte).unwrap();
+            head.push(byte[0]);
+        }
+        let mut body = vec![0u8; css.body.len()];
+        stream.read_exact(&mut body).unwrap();
+        assert_eq!(body, css.body);
+    }
+    let each = started.elapsed() / rounds;
+    eprintln!("keep-alive request for {} bytes: {each:?}", css.body.len());
+    assert!(each < Duration::from_millis(20), "{each:?} a request");
+}
+
+/// Editors save in several steps; each save is one rebuild of the document alone.
+#[test]
+fn an_editors_save_is_one_rebuild() {
+    let server = Server::start();
+    let pm = server.path(PM);
+    let dir = pm.parent().unwrap().to_path_buf();
+    let text = std::fs::read_to_string(&pm).unwrap();
+    // vim: a probe file, the original renamed to a backup, a new file, the backup removed.
+    std::fs::write(dir.join("4913"), "").unwrap();
+    std::fs::remove_file(dir.join("4913")).unwrap();
+    let backup = dir.join("pm-2026-001-checkout-outage.md~");
+    std::fs::rename(&pm, &backup).unwrap();
+    std::fs::write(&pm, text.replace(PM_TITLE, "title: Saved like vim")).unwrap();
+    std::fs::remove_file(&backup).unwrap();
+    server.wait_for("vim's save", || {
+        server.page(PM_URL).contains("Saved like vim")
+    });
+    // Most other editors: a temporary file renamed over the original.
+    let tmp = dir.join(".pm-2026-001-checkout-outage.md.tmp");
+    std::fs::write(&tmp, text.replace(PM_TITLE, "title: Saved atomically")).unwrap();
+    std::fs::rename(&tmp, &pm).unwrap();
+    server.wait_for("the atomic save", || {
+        server.page(PM_URL).contains("Saved atomically")
+    });
+    std::thread::sleep(Duration::from_millis(300));
+    let log = server.log();
+    let rebuilds: Vec<&str> = log
+        .lines()
+        .filter(|l| l.starts_with("rebuilt in"))
+        .collect();
+    assert_eq!(rebuilds.len(), 2, "{log}");
+    for line in rebuilds {
+        assert!(
+            line.ends_with("after content/postmortems/pm-2026-001-checkout-outage.md"),
+            "{line}"
+        );
+    }
+    assert!(!log.contains("error"), "{log}");
+}
+
+#[test]
 fn path_traversal_never_reaches_a_file_outside_the_site() {
     let server = Server::start();
     let secret = "not-for-the-web-7f3a";
