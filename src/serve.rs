@@ -37,9 +37,10 @@ pub struct ServeArgs {
     /// Poll the file system instead of native events (network drives, containers).
     #[arg(long)]
     pub poll: bool,
-    /// Include drafts (on by default in the preview).
-    #[arg(long, default_value_t = true)]
-    pub drafts: bool,
+    /// Leave out drafts, as `build` does (the preview shows them by default:
+    /// a draft is what an author previews).
+    #[arg(long)]
+    pub no_drafts: bool,
 }
 
 /// What a changed path means for the site.
@@ -160,6 +161,9 @@ impl Workspace {
     /// Builds the site from the current state, reusing the cache.
     pub fn build(&self) -> BuildOutcome {
         let started = Instant::now();
+        self.cache
+            .rendered
+            .store(0, std::sync::atomic::Ordering::Relaxed);
         let mut errors: Vec<Diagnostic> = self
             .kb
             .diagnostics
@@ -463,7 +467,7 @@ pub fn run(args: ServeArgs) -> ExitCode {
     let started = Instant::now();
     // Watch before reading anything, so no save is missed between the two.
     let watching = watch(&root, args.poll);
-    let workspace = match Workspace::open(&root, today, args.drafts) {
+    let workspace = match Workspace::open(&root, today, !args.no_drafts) {
         Ok(w) => w,
         Err(e) => return crate::cli::setup_failed(e),
     };
