@@ -101,20 +101,27 @@ pub fn index(kb: &KnowledgeBase, summaries: &[DocSummary], cache: &TermCache) ->
     }
     let n = tfs.len().max(1) as f64;
     let per_doc = (POSTINGS / tfs.len().max(1)).clamp(MIN_TERMS, MAX_TERMS);
+    // Each document's most distinctive terms, in parallel; then the postings.
+    let tops: Vec<Vec<&str>> = tfs
+        .par_iter()
+        .map(|tf| {
+            let mut scored: Vec<(&str, f64)> = tf
+                .iter()
+                .map(|(t, &c)| {
+                    (
+                        t.as_str(),
+                        f64::from(c).ln_1p() * (n / f64::from(df[t.as_str()])).ln(),
+                    )
+                })
+                .filter(|(_, s)| *s > 0.0)
+                .collect();
+            scored.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(b.0)));
+            scored.into_iter().take(per_doc).map(|(t, _)| t).collect()
+        })
+        .collect();
     let mut postings: HashMap<&str, Vec<usize>> = HashMap::new();
-    for (i, tf) in tfs.iter().enumerate() {
-        let mut scored: Vec<(&str, f64)> = tf
-            .iter()
-            .map(|(t, &c)| {
-                (
-                    t.as_str(),
-                    f64::from(c).ln_1p() * (n / f64::from(df[t.as_str()])).ln(),
-                )
-            })
-            .filter(|(_, s)| *s > 0.0)
-            .collect();
-        scored.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(b.0)));
-        for (t, _) in scored.into_iter().take(per_doc) {
+    for (i, top) in tops.iter().enumerate() {
+        for t in top {
             postings.entry(t).or_default().push(i);
         }
     }
