@@ -20,7 +20,8 @@ use std::fmt::Write as _;
 const WIDTH: f64 = 640.0;
 const HEIGHT: f64 = 240.0;
 const LEFT: f64 = 48.0;
-const RIGHT: f64 = 12.0;
+// Room for half of the last x-axis label, which is centred on its tick.
+const RIGHT: f64 = 28.0;
 const TOP: f64 = 28.0;
 const BOTTOM: f64 = 28.0;
 /// At most this many x-axis labels; the others are skipped evenly.
