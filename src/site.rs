@@ -926,11 +926,6 @@ fn similar_incidents<'a>(ctx: &Shared<'a>, i: usize) -> Vec<&'a DocSummary> {
         return vec![];
     }
     let me = &summaries[i];
-    let linked: BTreeSet<usize> = kb.graph.outgoing[i]
-        .iter()
-        .chain(&kb.graph.backlinks[i])
-        .copied()
-        .collect();
     // The newest incidents of each shared service are enough to find look-alikes,
     // and the cap keeps this linear on knowledge bases with thousands per service.
     let mut candidates: Vec<usize> = me
@@ -947,21 +942,25 @@ fn similar_incidents<'a>(ctx: &Shared<'a>, i: usize) -> Vec<&'a DocSummary> {
         .collect();
     candidates.sort_unstable();
     candidates.dedup();
+    // Services and tags compare as interned numbers: this runs for every page.
+    let (my_services, my_tags) = &ctx.keys[i];
+    let count = |theirs: &[u32], mine: &[u32]| {
+        theirs
+            .iter()
+            .filter(|x| mine.binary_search(x).is_ok())
+            .count()
+    };
+    let graph = &kb.graph;
     let mut scored: Vec<(usize, usize)> = candidates
         .into_iter()
-        .filter(|&j| j != i && !linked.contains(&j))
+        .filter(|&j| j != i)
         .map(|j| {
-            let o = &summaries[j];
-            let shared = o
-                .services
-                .iter()
-                .filter(|s| me.services.contains(s))
-                .count()
-                * 2
-                + o.tags.iter().filter(|t| me.tags.contains(t)).count();
-            (shared, j)
+            let (services, tags) = &ctx.keys[j];
+            (count(services, my_services) * 2 + count(tags, my_tags), j)
         })
-        .filter(|(s, _)| *s >= 3)
+        .filter(|(s, j)| {
+            *s >= 3 && !graph.outgoing[i].contains(j) && !graph.backlinks[i].contains(j)
+        })
         .collect();
     scored.sort_by(|a, b| {
         b.0.cmp(&a.0)
@@ -987,6 +986,8 @@ struct Shared<'a> {
     runbooks_of: HashMap<&'a str, Vec<usize>>,
     /// MTTR sparkline of each service document.
     sparklines: HashMap<&'a str, String>,
+    /// Each document's services and tags as sorted interned numbers.
+    keys: Vec<(Vec<u32>, Vec<u32>)>,
 }
 
 impl<'a> Shared<'a> {
@@ -1011,6 +1012,23 @@ impl<'a> Shared<'a> {
         for list in by_service.values_mut() {
             list.sort_by(|&a, &b| summaries[b].date.cmp(&summaries[a].date));
         }
+        let mut interned: HashMap<&str, u32> = HashMap::new();
+        let mut intern = |words: &'a [String]| -> Vec<u32> {
+            let mut ids: Vec<u32> = words
+                .iter()
+                .map(|w| {
+                    let next = interned.len() as u32;
+                    *interned.entry(w.as_str()).or_insert(next)
+                })
+                .collect();
+            ids.sort_unstable();
+            ids
+        };
+        // Services and tags share one numbering: `similar` compares them separately.
+        let keys = summaries
+            .iter()
+            .map(|s| (intern(&s.services), intern(&s.tags)))
+            .collect();
         Shared {
             kb,
             summaries,
@@ -1018,6 +1036,7 @@ impl<'a> Shared<'a> {
             by_service,
             runbooks_of,
             sparklines: HashMap::new(),
+            keys,
         }
     }
 }
