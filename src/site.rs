@@ -1042,19 +1042,20 @@ impl<'a> Shared<'a> {
 }
 
 fn runbook_review(kb: &KnowledgeBase, doc: &Document) -> Review {
-    let every = doc
-        .meta
-        .review_every_days
-        .or_else(|| crate::validate::parse_duration_days(&kb.config.policies.runbook_review_every))
-        .unwrap_or(180);
-    let Some(last) = doc.meta.last_reviewed else {
+    let last_reviewed = doc.meta.last_reviewed.map(|d| d.to_string());
+    let Some(due) = crate::validate::review_due(&doc.meta, &kb.config) else {
+        // Never reviewed, or a review interval too long to ever fall due.
+        let state = if last_reviewed.is_some() {
+            "fresh"
+        } else {
+            "never"
+        };
         return Review {
-            state: "never",
-            last_reviewed: None,
+            state,
+            last_reviewed,
             due: None,
         };
     };
-    let due = last + chrono::Duration::days(every);
     let state = if due < kb.today {
         "stale"
     } else if due - chrono::Duration::days(30) < kb.today {
@@ -1064,7 +1065,7 @@ fn runbook_review(kb: &KnowledgeBase, doc: &Document) -> Review {
     };
     Review {
         state,
-        last_reviewed: Some(last.to_string()),
+        last_reviewed,
         due: Some(due.to_string()),
     }
 }

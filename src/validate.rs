@@ -516,14 +516,7 @@ impl Validator<'_> {
         let Some(reviewed) = meta.last_reviewed else {
             return;
         };
-        let every = meta
-            .review_every_days
-            .or_else(|| parse_duration_days(&self.ctx.config.policies.runbook_review_every))
-            .unwrap_or(180);
-        // A due date past chrono's range (`review_every: 99999999d`) is never reached.
-        let Some(due) =
-            chrono::Duration::try_days(every).and_then(|d| reviewed.checked_add_signed(d))
-        else {
+        let Some(due) = review_due(meta, self.ctx.config) else {
             return;
         };
         if due < self.ctx.today {
@@ -663,6 +656,17 @@ static PERSON: LazyLock<Regex> =
 /// RFC 3339 with an offset (a space instead of `T` is accepted).
 pub fn parse_datetime(s: &str) -> Option<DateTime<FixedOffset>> {
     DateTime::parse_from_rfc3339(s.trim()).ok()
+}
+
+/// When a runbook's next review is due: `last_reviewed` plus its own
+/// `review_every` or the configured default. None without `last_reviewed`,
+/// or when the date is past the calendar (`review_every: 99999999d`).
+pub fn review_due(meta: &Meta, config: &Config) -> Option<NaiveDate> {
+    let every = meta
+        .review_every_days
+        .or_else(|| parse_duration_days(&config.policies.runbook_review_every))
+        .unwrap_or(180);
+    chrono::Duration::try_days(every).and_then(|d| meta.last_reviewed?.checked_add_signed(d))
 }
 
 /// A calendar date, YYYY-MM-DD.

@@ -573,6 +573,25 @@ fn tags_differing_in_case_share_one_page() {
     assert_eq!(tags.matches("href=\"/tags/on-call/\"").count(), 1, "{tags}");
 }
 
+/// Regression: the runbook page computed its review date with its own copy of
+/// the rule `check` had already made overflow-safe, and `build` panicked.
+#[test]
+fn a_review_interval_past_the_calendar_does_not_break_the_build() {
+    let kb = scratch_copy("valid");
+    let runbook = kb
+        .path()
+        .join("content/runbooks/payments/rb-acquirer-failover.md");
+    edit(
+        &runbook,
+        "last_reviewed: 2026-09-15\n",
+        "last_reviewed: 2026-09-15\nreview_every: 99999999d\n",
+    );
+    let (_tmp, out) = build_ok(kb.path(), &[]);
+    let page = read(&out, "runbooks/rb-acquirer-failover/index.html");
+    assert!(page.contains("review-fresh"), "{page}");
+    assert!(page.contains("2026-09-15"), "{page}");
+}
+
 #[test]
 fn output_is_escaped_and_scripts_dropped() {
     let (_tmp, out) = build_ok(&fixture("site"), &[]);
