@@ -263,13 +263,9 @@ pub fn page_path(doc: &Document) -> String {
     format!("{}/{}/", section_of(&doc.kind), slug.trim_matches('.'))
 }
 
-pub fn human_duration(minutes: i64) -> String {
-    let (d, h, m) = (minutes / 1440, (minutes % 1440) / 60, minutes % 60);
-    match (d, h) {
-        (0, 0) => format!("{m}m"),
-        (0, _) => format!("{h}h {m:02}m"),
-        _ => format!("{d}d {h}h"),
-    }
+/// Durations read the same on every page and in the terminal (`report`).
+fn human_duration(minutes: i64) -> String {
+    crate::report::human_minutes(minutes as f64)
 }
 
 fn minutes_between(
@@ -682,13 +678,17 @@ pub fn build_with(kb: &KnowledgeBase, theme: &Theme, cache: &Cache) -> Result<Si
 /// Open action items past due on the build date, oldest first.
 fn overdue_items<'a>(kb: &KnowledgeBase, summaries: &'a [DocSummary]) -> Vec<OwnedItemJson<'a>> {
     let mut items = vec![];
-    for (i, doc) in kb.documents.iter().enumerate() {
+    // The same items and rule as /action-items/ (`aggregate`): postmortems' items.
+    for (i, doc) in kb
+        .documents
+        .iter()
+        .enumerate()
+        .filter(|(_, d)| d.kind == "postmortem")
+    {
         for item in &doc.structure.action_items {
-            let due = item
-                .due
-                .as_ref()
-                .and_then(|t| crate::validate::parse_date(&t.raw));
-            if !item.done && due.is_some_and(|d| d < kb.today) {
+            if crate::aggregate::item_state(item, kb.today).0
+                == crate::aggregate::ItemState::Overdue
+            {
                 items.push(OwnedItemJson {
                     item: item_view(item, kb, summaries, doc),
                     source: &summaries[i],
@@ -732,13 +732,8 @@ fn item_view(
     summaries: &[DocSummary],
     doc: &Document,
 ) -> ActionItemView {
-    let today = kb.today;
+    let (state, _) = crate::aggregate::item_state(item, kb.today);
     let due = item.due.as_ref().map(|t| t.raw.clone());
-    let overdue = !item.done
-        && due
-            .as_deref()
-            .and_then(crate::validate::parse_date)
-            .is_some_and(|d| d < today);
     ActionItemView {
         anchor: item.anchor.clone(),
         text: inline_html(kb, summaries, doc, &item.text),
@@ -747,13 +742,7 @@ fn item_view(
         done_on: item.done_on.as_ref().map(|t| t.raw.clone()),
         kind: item.kind.as_ref().map(|t| t.raw.clone()),
         ticket: item.ticket.clone(),
-        state: if item.done {
-            "done"
-        } else if overdue {
-            "overdue"
-        } else {
-            "open"
-        },
+        state: state.as_str(),
     }
 }
 
