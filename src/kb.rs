@@ -22,6 +22,9 @@ pub struct KnowledgeBase {
     /// Sorted by path, so every later stage is deterministic.
     pub documents: Vec<Document>,
     pub graph: LinkGraph,
+    /// The diagnostics of single files (load, parse, validate), which `relink`
+    /// keeps; `serve` keeps them per file until the file changes.
+    pub file_diagnostics: Vec<Diagnostic>,
     /// Paths of the files copied into the site as they are (see `load::Inputs`).
     pub asset_paths: Vec<String>,
     /// Their contents by site path, once `read_assets` ran (build and serve only).
@@ -102,6 +105,7 @@ fn from_inputs(
         templates,
         documents,
         graph: LinkGraph::default(),
+        file_diagnostics: vec![],
         asset_paths: assets,
         assets: vec![],
         diagnostics: vec![],
@@ -129,7 +133,8 @@ impl KnowledgeBase {
     /// against incidents, policies) after documents changed. `file_diags` are
     /// the per-file diagnostics (load, parse, validate), kept by the caller.
     pub fn relink(&mut self, file_diags: Vec<Diagnostic>) {
-        let mut diags = file_diags;
+        let mut diags = file_diags.clone();
+        self.file_diagnostics = file_diags;
         let (graph, link_diags) = link::link(&self.documents);
         diags.extend(link_diags);
         diags.extend(policy::check_timelines(&self.documents, &graph));

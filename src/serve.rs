@@ -131,14 +131,13 @@ impl Workspace {
         // The preview is served at the root, whatever the published base_url.
         kb.config.base_url = "/".into();
         let asset_diags = kb.read_assets();
-        kb.diagnostics.extend(asset_diags);
+        kb.diagnostics.extend(asset_diags.iter().cloned());
         let theme = Theme::load(root, kb.config.theme.as_deref()).map_err(kb::SetupError)?;
         let mut file_diags: HashMap<String, Vec<Diagnostic>> = HashMap::new();
         let mut other_diags = vec![];
-        // Split the diagnostics back into per-file ones (kept until the file
-        // changes) and cross-document ones (recomputed by every relink).
-        let per_file = per_file_codes();
-        for d in kb.diagnostics.iter().filter(|d| per_file(d)) {
+        // Per-file diagnostics are kept until their file changes; the
+        // cross-document ones are recomputed by every relink.
+        for d in kb.file_diagnostics.iter().chain(&asset_diags) {
             if d.file.starts_with("content/") {
                 file_diags
                     .entry(d.file.clone())
@@ -403,21 +402,6 @@ impl Workspace {
     }
 }
 
-/// Diagnostics that come from one file alone (load, parse, validate), as
-/// opposed to those `relink` recomputes (links, timelines, policies).
-fn per_file_codes() -> impl Fn(&Diagnostic) -> bool {
-    const CROSS: [&str; 6] = [
-        "broken-link",
-        "wrong-ref-kind",
-        "duplicate-id",
-        "timeline-order",
-        "timeline-window",
-        "postmortem-overdue",
-    ];
-    const CROSS2: [&str; 2] = ["timeline-time", "timeline-no-date"];
-    |d: &Diagnostic| !CROSS.contains(&d.code) && !CROSS2.contains(&d.code)
-}
-
 impl KnowledgeBase {
     /// A copy for a build that drops drafts, leaving the workspace untouched.
     pub fn clone_for_build(&self) -> KnowledgeBase {
@@ -427,6 +411,7 @@ impl KnowledgeBase {
             templates: self.templates.clone(),
             documents: self.documents.clone(),
             graph: self.graph.clone(),
+            file_diagnostics: vec![],
             asset_paths: self.asset_paths.clone(),
             assets: self.assets.clone(),
             diagnostics: vec![],
