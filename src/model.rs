@@ -33,6 +33,15 @@ pub struct Document {
     pub body_start: usize,
     pub structure: Structure,
     pub meta: Meta,
+    /// Unique to this parse of the file: a re-read document gets a new one.
+    /// `site` compares stamps to tell which documents changed since its last build.
+    pub stamp: u64,
+}
+
+/// A new document stamp (see `Document::stamp`).
+pub fn next_stamp() -> u64 {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+    NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
 }
 
 impl Document {

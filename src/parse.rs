@@ -170,6 +170,7 @@ pub fn parse(file: SourceFile) -> (Document, Vec<Diagnostic>) {
         body_start,
         structure,
         meta: Meta::default(),
+        stamp: crate::model::next_stamp(),
     };
     (doc, diags)
 }

@@ -152,7 +152,7 @@ impl Workspace {
             file_diags,
             other_diags,
             theme,
-            cache: Cache::default(),
+            cache: Cache::incremental(),
             drafts,
         })
     }

@@ -14,7 +14,7 @@ use crate::{charts, policy, search, site_metrics};
 use chrono::{DateTime, FixedOffset, NaiveDate};
 use rayon::prelude::*;
 use serde::Serialize;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
@@ -26,15 +26,18 @@ pub struct Site {
     pub timings: Vec<(&'static str, std::time::Duration)>,
 }
 
-/// What a rebuild can reuse: rendered Markdown bodies and rendered pages, each
-/// with a fingerprint (a hash) of exactly what it was made from. A page whose
-/// inputs hash the same is not rendered again, so an incremental build is
-/// byte-identical to a full one by construction. `build` uses an empty cache.
+/// What a rebuild can reuse: rendered Markdown bodies, term counts for the
+/// search index, and the last build itself with what each of its pages showed.
+/// `build` starts from an empty cache; `serve` keeps one, and each build then
+/// renders only the pages whose inputs changed (see `Plan`). The serve tests
+/// prove the result byte-identical to a full build after every kind of edit.
 #[derive(Default)]
 pub struct Cache {
+    /// Whether builds keep what the next one can reuse (off for a one-shot build).
+    keep: bool,
     bodies: Mutex<HashMap<String, (u64, Arc<String>)>>,
-    pages: Mutex<HashMap<String, (u64, Bytes)>>,
     pub search: search::TermCache,
+    last: Mutex<Option<Last>>,
     /// Pages rendered (not reused) by the last build, for timings and tests.
     pub rendered: std::sync::atomic::AtomicUsize,
 }
@@ -42,8 +45,40 @@ pub struct Cache {
 /// A file's content, shared between the cache and every site built from it.
 pub type Bytes = Arc<Vec<u8>>;
 
-/// A rendered output file, or why it could not be rendered.
-type Rendered = Result<(String, Bytes), String>;
+/// The last good build, as `build_with` left it.
+struct Last {
+    /// The site-wide view every page shows (title, navigation counts…).
+    site_bytes: Vec<u8>,
+    /// Its documents, in the order of that build's knowledge base.
+    docs: Vec<LastDoc>,
+    files: BTreeMap<String, Bytes>,
+    /// Paths of the tag pages, to drop those of tags that are gone.
+    tag_pages: BTreeSet<String>,
+    /// What the metrics gave the dashboard and the service pages.
+    mttr_sparkline: String,
+    completion_rate: serde_json::Value,
+    sparklines: HashMap<String, String>,
+    /// Knowledge-base files copied into the site.
+    assets: Vec<String>,
+}
+
+struct LastDoc {
+    rel_path: String,
+    stamp: u64,
+    /// Its page's output path.
+    page: String,
+    incident_like: bool,
+    summary: DocSummary,
+    /// Documents (indices in the last build) whose data its page showed.
+    deps: Vec<u32>,
+    /// Its row in its section's list, and its item in tag lists.
+    row: Arc<str>,
+    item: Arc<str>,
+    /// Its record in /api/incidents.json, for incidents.
+    record: Option<Arc<str>>,
+    /// A hash of what the metrics read from it.
+    metrics_sig: u64,
+}
 
 fn fingerprint(parts: &[&[u8]]) -> u64 {
     use std::hash::Hasher;
@@ -56,50 +91,30 @@ fn fingerprint(parts: &[&[u8]]) -> u64 {
 }
 
 impl Cache {
-    /// Renders `template` with `site` and `values`, unless the same inputs made this page before.
-    fn page(
-        &self,
-        theme: &Theme,
-        path: &str,
-        template: &str,
-        site: &[u8],
-        values: &[(&str, serde_json::Value)],
-    ) -> Result<Arc<Vec<u8>>, String> {
-        let encoded: Vec<Vec<u8>> = values
-            .iter()
-            .map(|(_, v)| serde_json::to_vec(v).unwrap_or_default())
-            .collect();
-        let mut parts: Vec<&[u8]> = vec![template.as_bytes(), site];
-        parts.extend(values.iter().map(|(k, _)| k.as_bytes()));
-        parts.extend(encoded.iter().map(Vec::as_slice));
-        let key = fingerprint(&parts);
-        if let Some((k, bytes)) = self.pages.lock().unwrap().get(path) {
-            if *k == key {
-                return Ok(bytes.clone());
-            }
+    /// A cache that keeps each build for the next: `serve`'s.
+    pub fn incremental() -> Cache {
+        Cache {
+            keep: true,
+            ..Cache::default()
         }
-        let mut ctx = tera::Context::new();
-        for (k, v) in values {
-            ctx.insert(*k, v);
-        }
-        let bytes = Arc::new(theme.render(template, &ctx)?.into_bytes());
-        self.rendered
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        self.pages
-            .lock()
-            .unwrap()
-            .insert(path.to_string(), (key, bytes.clone()));
-        Ok(bytes)
+    }
+
+    fn keep(&self) -> bool {
+        self.keep
     }
 
     fn body(&self, doc: &Document, links: &render::Links) -> Arc<String> {
+        if !self.keep {
+            return Arc::new(render::render_body(doc, links));
+        }
         let targets: Vec<u8> = links
             .targets
             .iter()
             .flat_map(|t| t.as_deref().unwrap_or("-").bytes().chain([0]))
             .collect();
+        // The stamp stands for the text: a changed file is parsed anew.
         let key = fingerprint(&[
-            doc.text.as_bytes(),
+            &doc.stamp.to_le_bytes(),
             &targets,
             links.base.as_bytes(),
             &[u8::from(links.allow_html)],
@@ -117,9 +132,9 @@ impl Cache {
         html
     }
 
-    /// Forgets rendered pages (not bodies): after a theme change.
+    /// Forgets the last build (not bodies): after a theme change.
     pub fn clear_pages(&self) {
-        self.pages.lock().unwrap().clear();
+        *self.last.lock().unwrap() = None;
     }
 }
 
@@ -146,7 +161,7 @@ pub struct SectionLink {
 }
 
 /// A document as it appears in lists and cards.
-#[derive(Serialize, Clone)]
+#[derive(Serialize, Clone, Default, PartialEq)]
 pub struct DocSummary {
     pub id: String,
     pub title: String,
@@ -391,42 +406,82 @@ pub fn build(kb: &KnowledgeBase, theme: &Theme) -> Result<Site, String> {
     build_with(kb, theme, &Cache::default())
 }
 
-/// Builds the site, reusing what `cache` holds from earlier builds.
+/// Builds the site. With a cache that holds an earlier build (`serve`), only
+/// what changed since is made again; the rest is that build's bytes.
 pub fn build_with(kb: &KnowledgeBase, theme: &Theme, cache: &Cache) -> Result<Site, String> {
-    cache
-        .rendered
-        .store(0, std::sync::atomic::Ordering::Relaxed);
+    use std::sync::atomic::Ordering::Relaxed;
+    cache.rendered.store(0, Relaxed);
     let mut timings = vec![];
     let mut clock = Instant::now();
     let mut lap = |name, timings: &mut Vec<_>| {
         timings.push((name, clock.elapsed()));
         clock = Instant::now();
     };
+    let docs = &kb.documents;
+    let n = docs.len();
     let base = kb.config.base_path();
-    let summaries: Vec<DocSummary> = (0..kb.documents.len())
-        .into_par_iter()
-        .map(|i| summarize(kb, i))
-        .collect();
-    let mut kinds: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
-    for (i, d) in kb.documents.iter().enumerate() {
-        kinds.entry(d.kind.as_str()).or_default().push(i);
+    let keep = cache.keep();
+    let mut last = cache.last.lock().unwrap().take();
+
+    // 1. Which documents are the same parse as in the last build.
+    let old_docs: &mut [LastDoc] = last.as_mut().map_or(&mut [], |l| l.docs.as_mut_slice());
+    let old_of = match_documents(docs, old_docs);
+    let mut new_of: Vec<Option<usize>> = vec![None; old_docs.len()];
+    for (i, o) in old_of.iter().enumerate() {
+        if let Some(o) = *o {
+            new_of[o] = Some(i);
+        }
     }
-    // Newest first; undated last, then by id.
-    for list in kinds.values_mut() {
-        list.sort_by(|&a, &b| {
-            summaries[b]
-                .date
-                .cmp(&summaries[a].date)
-                .then_with(|| summaries[a].id.cmp(&summaries[b].id))
+    let fresh: Vec<bool> = (0..n)
+        .map(|i| old_of[i].is_none_or(|o| old_docs[o].stamp != docs[i].stamp))
+        .collect();
+    let mut dirty_old: Vec<bool> = (0..old_docs.len())
+        .map(|o| new_of[o].is_none_or(|i| fresh[i]))
+        .collect();
+
+    // 2. Summaries: a document's, and those naming it as their incident.
+    let changed_ids: HashSet<String> = (0..n)
+        .filter(|&i| fresh[i])
+        .map(|i| docs[i].id.clone())
+        .chain(
+            (0..old_docs.len())
+                .filter(|&o| dirty_old[o])
+                .map(|o| old_docs[o].summary.id.clone()),
+        )
+        .collect();
+    let recompute: Vec<bool> = (0..n)
+        .map(|i| {
+            fresh[i]
+                || docs[i]
+                    .meta
+                    .incident
+                    .as_deref()
+                    .is_some_and(|id| changed_ids.contains(id))
+        })
+        .collect();
+    let computed: Vec<Option<DocSummary>> = (0..n)
+        .into_par_iter()
+        .map(|i| recompute[i].then(|| summarize(kb, i)))
+        .collect();
+    let mut dirty_new = fresh.clone();
+    let mut summaries: Vec<DocSummary> = Vec::with_capacity(n);
+    for (i, new) in computed.into_iter().enumerate() {
+        let old = old_of[i].map(|o| &mut old_docs[o]);
+        summaries.push(match (new, old) {
+            (Some(new), Some(old)) => {
+                if new != old.summary {
+                    dirty_new[i] = true;
+                    dirty_old[old_of[i].unwrap_or_default()] = true;
+                }
+                new
+            }
+            (Some(new), None) => new,
+            (None, Some(old)) => std::mem::take(&mut old.summary),
+            (None, None) => unreachable!("a document new to this build is fresh"),
         });
     }
-    let order = ["incident", "postmortem", "runbook", "service"];
-    let mut section_kinds: Vec<&str> = order
-        .iter()
-        .copied()
-        .filter(|k| kinds.contains_key(k))
-        .collect();
-    section_kinds.extend(kinds.keys().copied().filter(|k| !order.contains(k)));
+    let kinds = documents_by_kind(docs, &summaries);
+    let section_kinds = section_order(&kinds);
     let site = SiteView {
         title: kb.config.title.clone(),
         description: kb.config.description.clone(),
@@ -445,71 +500,203 @@ pub fn build_with(kb: &KnowledgeBase, theme: &Theme, cache: &Cache) -> Result<Si
             .collect(),
         version: env!("CARGO_PKG_VERSION"),
     };
+    let site_bytes = serde_json::to_vec(&site).unwrap_or_default();
+    // Every page shows the site view (its navigation counts documents): when
+    // it changes, or nothing was built before, everything is made anew.
+    let full = last.as_ref().is_none_or(|l| l.site_bytes != site_bytes);
+    let old_docs: &[LastDoc] = last.as_ref().map_or(&[], |l| l.docs.as_slice());
     lap("summaries", &mut timings);
 
-    let site_value = serde_json::to_value(&site).expect("site view serializes");
-    let site_bytes = serde_json::to_vec(&site_value).unwrap_or_default();
-    let metrics = crate::aggregate::aggregate(kb);
-    lap("aggregate", &mut timings);
-    let mut shared = Shared::new(kb, &summaries);
-    for doc in kb.documents.iter().filter(|d| d.kind == "service") {
-        let trend = site_metrics::ttr_trend(&metrics, Some(&doc.id));
-        shared.sparklines.insert(
-            doc.id.as_str(),
-            charts::sparkline(&format!("MTTR of {} by month", doc.id), &trend),
-        );
-    }
-    let pages: Vec<Rendered> = (0..kb.documents.len())
+    // 3. Metrics, when what they read changed.
+    let metrics_sigs: Vec<u64> = (0..n)
         .into_par_iter()
-        .map(|i| {
-            let view = page_view(&shared, cache, i);
-            let path = format!("{}index.html", page_path(&kb.documents[i]));
-            let view = serde_json::to_value(&view).map_err(|e| e.to_string())?;
-            let html = cache.page(
-                theme,
-                &path,
-                "page.html",
-                &site_bytes,
-                &[("site", site_value.clone()), ("page", view)],
-            )?;
-            Ok((path, html))
+        .map(|i| match old_of[i] {
+            Some(o) if !fresh[i] => old_docs[o].metrics_sig,
+            _ => metrics_sig(&docs[i]),
         })
         .collect();
+    let metrics_changed = full
+        || (0..n).any(|i| old_of[i].is_none_or(|o| old_docs[o].metrics_sig != metrics_sigs[i]))
+        || new_of.iter().any(Option::is_none);
+    let mut files: BTreeMap<String, Bytes> = match last.as_mut() {
+        Some(l) if !full => std::mem::take(&mut l.files),
+        _ => BTreeMap::new(),
+    };
+    let bytes = |s: String| Arc::new(s.into_bytes());
+    let mut shared = Shared::new(kb, &summaries);
+    let (mttr_sparkline, completion_rate) = if metrics_changed {
+        let metrics = crate::aggregate::aggregate(kb);
+        for doc in docs.iter().filter(|d| d.kind == "service") {
+            let trend = site_metrics::ttr_trend(&metrics, Some(&doc.id));
+            shared.sparklines.insert(
+                doc.id.as_str(),
+                charts::sparkline(&format!("MTTR of {} by month", doc.id), &trend),
+            );
+        }
+        let mut ctx = tera::Context::new();
+        ctx.insert("site", &site);
+        let render_with = |template: &str, values: Vec<(&str, serde_json::Value)>| {
+            let mut ctx = ctx.clone();
+            for (k, v) in values {
+                ctx.insert(k, &v);
+            }
+            cache.rendered.fetch_add(1, Relaxed);
+            theme.render(template, &ctx).map(bytes)
+        };
+        files.insert(
+            "metrics/index.html".into(),
+            render_with("metrics.html", site_metrics::metrics_values(&metrics))?,
+        );
+        files.insert(
+            "action-items/index.html".into(),
+            render_with(
+                "action_items.html",
+                site_metrics::action_item_values(&metrics, &summaries),
+            )?,
+        );
+        files.insert(
+            "api/metrics.json".into(),
+            bytes(crate::report::metrics_json(&metrics)),
+        );
+        files.insert(
+            "api/action-items.json".into(),
+            bytes(crate::report::action_items_json(&metrics.items, kb.today)),
+        );
+        files.insert(
+            "action-items.csv".into(),
+            bytes(crate::report::action_items_csv(&metrics.items)),
+        );
+        (
+            charts::sparkline("MTTR by month", &site_metrics::ttr_trend(&metrics, None)),
+            serde_json::to_value(metrics.action_items.completion_rate).unwrap_or_default(),
+        )
+    } else {
+        let l = last
+            .as_mut()
+            .expect("an incremental build has a last build");
+        for doc in docs.iter().filter(|d| d.kind == "service") {
+            if let Some(s) = l.sparklines.remove(doc.id.as_str()) {
+                shared.sparklines.insert(doc.id.as_str(), s);
+            }
+        }
+        (
+            std::mem::take(&mut l.mttr_sparkline),
+            l.completion_rate.take(),
+        )
+    };
+    let old_docs: &[LastDoc] = last.as_ref().map_or(&[], |l| l.docs.as_slice());
+    lap("metrics pages", &mut timings);
+
+    // 4. Document pages: those whose inputs changed (see `plan_pages`).
+    let to_render: Vec<bool> = if full {
+        vec![true; n]
+    } else {
+        let l = last
+            .as_ref()
+            .expect("an incremental build has a last build");
+        let mut plan = plan_pages(&shared, old_docs, &old_of, &new_of, &dirty_old, &dirty_new);
+        // New metrics may redraw a service's sparkline.
+        for (i, doc) in docs.iter().enumerate().filter(|_| metrics_changed) {
+            let id = doc.id.as_str();
+            if doc.kind == "service" && l.sparklines.get(id) != shared.sparklines.get(id) {
+                plan[i] = true;
+            }
+        }
+        plan
+    };
+    let mut ctx = tera::Context::new();
+    ctx.insert("site", &site);
+    type Page = (usize, Bytes, Vec<u32>);
+    let pages: Vec<Result<Page, String>> = (0..n)
+        .into_par_iter()
+        .filter(|&i| to_render[i])
+        .map(|i| {
+            let (view, deps) = page_view(&shared, cache, i);
+            let mut ctx = ctx.clone();
+            ctx.insert("page", &view);
+            let html = theme.render("page.html", &ctx)?;
+            Ok((i, bytes(html), deps))
+        })
+        .collect();
+    cache.rendered.fetch_add(pages.len(), Relaxed);
+    // Pages of documents that are gone, before their successors are added.
+    for (o, old) in old_docs.iter().enumerate() {
+        if new_of[o].is_none() {
+            files.remove(&old.page);
+        }
+    }
+    let mut deps: Vec<Vec<u32>> = (0..n)
+        .map(|i| match old_of[i] {
+            Some(o) if !to_render[i] => old_docs[o]
+                .deps
+                .iter()
+                .map(|&d| {
+                    new_of[d as usize].expect("a page showing a gone document is rendered") as u32
+                })
+                .collect(),
+            _ => vec![],
+        })
+        .collect();
+    for page in pages {
+        let (i, html, page_deps) = page?;
+        files.insert(format!("{}index.html", page_path(&docs[i])), html);
+        deps[i] = page_deps;
+    }
     lap("document pages", &mut timings);
 
-    let mut files: BTreeMap<String, Arc<Vec<u8>>> = BTreeMap::new();
-    for page in pages {
-        let (path, html) = page?;
-        files.insert(path, html);
-    }
-
-    // `path` names the output: it keys the page cache.
-    let render_list = |path: &str,
-                       template: &str,
-                       extra: &[(&str, serde_json::Value)]|
-     -> Result<Arc<Vec<u8>>, String> {
-        let mut values = vec![("site", site_value.clone())];
-        values.extend(extra.iter().map(|(k, v)| (*k, v.clone())));
-        cache.page(theme, path, template, &site_bytes, &values)
+    // 5. Lists: rows are made per document, pages per changed list.
+    let rows: Vec<(Arc<str>, Arc<str>)> = (0..n)
+        .into_par_iter()
+        .map(|i| match old_of[i] {
+            Some(o) if !full && !dirty_new[i] => {
+                (old_docs[o].row.clone(), old_docs[o].item.clone())
+            }
+            _ => (
+                table_row(&summaries[i]).into(),
+                list_item(&summaries[i]).into(),
+            ),
+        })
+        .collect();
+    let dirty_kinds: BTreeSet<&str> = (0..n)
+        .filter(|&i| dirty_new[i])
+        .map(|i| docs[i].kind.as_str())
+        .chain(
+            (0..old_docs.len())
+                .filter(|&o| dirty_old[o])
+                .map(|o| old_docs[o].summary.kind.as_str()),
+        )
+        .collect();
+    let render = |template: &str, values: Vec<(&str, serde_json::Value)>| {
+        let mut ctx = ctx.clone();
+        for (k, v) in values {
+            ctx.insert(k, &v);
+        }
+        cache.rendered.fetch_add(1, Relaxed);
+        theme.render(template, &ctx).map(bytes)
     };
+    let json = |v: &dyn erased::Ser| v.to_json();
     let list_of =
         |idx: &[usize]| -> Vec<&DocSummary> { idx.iter().map(|&i| &summaries[i]).collect() };
-    let json = |v: &dyn erased::Ser| v.to_json();
-
-    for kind in &section_kinds {
-        let docs = list_of(&kinds[kind]);
-        let services: BTreeSet<&str> = docs
+    for kind in section_kinds
+        .iter()
+        .filter(|k| full || dirty_kinds.contains(*k))
+    {
+        let idx = &kinds[kind];
+        let services: BTreeSet<&str> = idx
             .iter()
-            .flat_map(|d| d.services.iter().map(String::as_str))
+            .flat_map(|&i| summaries[i].services.iter().map(String::as_str))
             .collect();
-        let years: BTreeSet<&str> = docs.iter().filter_map(|d| d.year.as_deref()).collect();
-        let out = render_list(
-            &format!("{}/index.html", section_of(kind)),
+        let years: BTreeSet<&str> = idx
+            .iter()
+            .filter_map(|&i| summaries[i].year.as_deref())
+            .collect();
+        let out = render(
             "list.html",
-            &[
+            vec![
                 ("kind", json(kind)),
                 ("title", json(&capitalize(&section_of(kind)))),
-                ("docs", json(&docs)),
+                ("count", json(&idx.len())),
+                ("rows", json(&join_rows(idx, &rows, |r| &r.0))),
                 ("filter_services", json(&services)),
                 (
                     "filter_years",
@@ -520,46 +707,72 @@ pub fn build_with(kb: &KnowledgeBase, theme: &Theme, cache: &Cache) -> Result<Si
         files.insert(format!("{}/index.html", section_of(kind)), out);
     }
 
-    // Tags.
     // Tags that differ only in case or punctuation share one page (one slug):
     // the first spelling names it.
     let mut tags: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
     let mut spelling: HashMap<String, &str> = HashMap::new();
-    for (i, d) in kb.documents.iter().enumerate() {
+    for (i, d) in docs.iter().enumerate() {
         for t in &d.meta.tags {
             let name = *spelling.entry(tag_slug(t)).or_insert(t.as_str());
-            let docs = tags.entry(name).or_default();
-            if docs.last() != Some(&i) {
-                docs.push(i);
+            let list = tags.entry(name).or_default();
+            if list.last() != Some(&i) {
+                list.push(i);
             }
         }
     }
+    let dirty_tags: HashSet<String> = (0..n)
+        .filter(|&i| dirty_new[i])
+        .flat_map(|i| summaries[i].tags.iter())
+        .chain(
+            (0..old_docs.len())
+                .filter(|&o| dirty_old[o])
+                .flat_map(|o| old_docs[o].summary.tags.iter()),
+        )
+        .map(|t| tag_slug(t))
+        .collect();
     let tag_list: Vec<serde_json::Value> = tags
         .iter()
         .map(|(t, docs)| serde_json::json!({"name": t, "slug": tag_slug(t), "count": docs.len(), "url": format!("{base}tags/{}/", tag_slug(t))}))
         .collect();
     files.insert(
         "tags/index.html".into(),
-        render_list("tags/index.html", "tags.html", &[("tags", json(&tag_list))])?,
+        render("tags.html", vec![("tags", json(&tag_list))])?,
     );
-    let tag_pages: Vec<Rendered> = tags
+    let tag_pages: Vec<Result<(String, Bytes), String>> = tags
         .par_iter()
+        .filter(|(tag, _)| full || dirty_tags.contains(&tag_slug(tag)))
         .map(|(tag, idx)| {
             let mut idx = idx.clone();
             idx.sort_by(|&a, &b| summaries[b].date.cmp(&summaries[a].date));
-            let path = format!("tags/{}/index.html", tag_slug(tag));
-            let out = render_list(
-                &path,
+            let out = render(
                 "tag.html",
-                &[("tag", json(tag)), ("docs", json(&list_of(&idx)))],
+                vec![
+                    ("tag", json(tag)),
+                    ("count", json(&idx.len())),
+                    ("items", json(&join_rows(&idx, &rows, |r| &r.1))),
+                ],
             )?;
-            Ok((path, out))
+            Ok((format!("tags/{}/index.html", tag_slug(tag)), out))
         })
         .collect();
     for page in tag_pages {
         let (path, out) = page?;
         files.insert(path, out);
     }
+    let tag_paths: BTreeSet<String> = tags
+        .keys()
+        .map(|t| format!("tags/{}/index.html", tag_slug(t)))
+        .collect();
+    let old_tag_paths = last.as_ref().map(|l| &l.tag_pages);
+    for gone in old_tag_paths.into_iter().flatten() {
+        if !tag_paths.contains(gone) {
+            files.remove(gone);
+        }
+    }
+    let paths_changed = full
+        || new_of.iter().any(Option::is_none)
+        || old_of.iter().any(Option::is_none)
+        || old_tag_paths.is_some_and(|old| *old != tag_paths);
     lap("index pages", &mut timings);
 
     // Dashboard.
@@ -575,13 +788,12 @@ pub fn build_with(kb: &KnowledgeBase, theme: &Theme, cache: &Cache) -> Result<Si
         .get("postmortem")
         .map(|v| list_of(v))
         .unwrap_or_default();
-    let overdue = overdue_items(kb, &summaries);
+    let (overdue, overdue_count) = overdue_items(kb, &summaries, 12);
     files.insert(
         "index.html".into(),
-        render_list(
+        render(
             "index.html",
-            "index.html",
-            &[
+            vec![
                 ("open_incidents", json(&open)),
                 (
                     "recent_postmortems",
@@ -591,94 +803,343 @@ pub fn build_with(kb: &KnowledgeBase, theme: &Theme, cache: &Cache) -> Result<Si
                     "recent_incidents",
                     json(&incidents.iter().take(8).collect::<Vec<_>>()),
                 ),
-                (
-                    "overdue_items",
-                    json(&overdue.iter().take(12).collect::<Vec<_>>()),
-                ),
-                ("overdue_count", json(&overdue.len())),
-                (
-                    "mttr_sparkline",
-                    json(&charts::sparkline(
-                        "MTTR by month",
-                        &site_metrics::ttr_trend(&metrics, None),
-                    )),
-                ),
-                (
-                    "completion_rate",
-                    json(&metrics.action_items.completion_rate),
-                ),
+                ("overdue_items", json(&overdue)),
+                ("overdue_count", json(&overdue_count)),
+                ("mttr_sparkline", json(&mttr_sparkline)),
+                ("completion_rate", completion_rate.clone()),
             ],
         )?,
     );
-    files.insert(
-        "search/index.html".into(),
-        render_list("search/index.html", "search.html", &[])?,
-    );
-    files.insert("404.html".into(), render_list("404.html", "404.html", &[])?);
+    if full {
+        files.insert("search/index.html".into(), render("search.html", vec![])?);
+        files.insert("404.html".into(), render("404.html", vec![])?);
+    }
 
-    // Search index, feed, sitemap, API.
-    let bytes = |s: String| Arc::new(s.into_bytes());
-    files.insert(
-        "metrics/index.html".into(),
-        render_list(
-            "metrics/index.html",
-            "metrics.html",
-            &site_metrics::metrics_values(&metrics),
-        )?,
-    );
-    files.insert(
-        "action-items/index.html".into(),
-        render_list(
-            "action-items/index.html",
-            "action_items.html",
-            &site_metrics::action_item_values(&metrics, &summaries),
-        )?,
-    );
-    files.insert(
-        "api/metrics.json".into(),
-        bytes(crate::report::metrics_json(&metrics)),
-    );
-    files.insert(
-        "api/action-items.json".into(),
-        bytes(crate::report::action_items_json(&metrics.items, kb.today)),
-    );
-    files.insert(
-        "action-items.csv".into(),
-        bytes(crate::report::action_items_csv(&metrics.items)),
-    );
-    lap("metrics pages", &mut timings);
-    files.insert(
-        "search-index.json".into(),
-        bytes(search::index(kb, &summaries, &cache.search)),
-    );
+    // 6. Search index, feed, sitemap, API.
+    let anything_changed = full || dirty_new.contains(&true) || dirty_old.contains(&true);
+    if anything_changed {
+        files.insert(
+            "search-index.json".into(),
+            bytes(search::index(kb, &summaries, &cache.search)),
+        );
+    }
     lap("search index", &mut timings);
     files.insert("feed.xml".into(), bytes(feed(kb, &site, &postmortems)));
-    files.insert("sitemap.xml".into(), bytes(sitemap(&site, &files)));
-    files.insert(
-        "api/incidents.json".into(),
-        bytes(incidents_json(kb, &summaries)),
-    );
+    let records: Vec<Option<Arc<str>>> = (0..n)
+        .into_par_iter()
+        .map(|i| match old_of[i] {
+            Some(o) if !to_render[i] => old_docs[o].record.clone(),
+            _ => is_incident_like(kb, i).then(|| incident_record(kb, &summaries, i).into()),
+        })
+        .collect();
+    if anything_changed {
+        files.insert("api/incidents.json".into(), bytes(incidents_json(&records)));
+    }
 
     // Static assets: the theme's, then the knowledge base's own files.
-    for (path, content) in theme.static_files() {
-        files.insert(format!("static/{path}"), Arc::new(content));
+    if full {
+        for (path, content) in theme.static_files() {
+            files.insert(format!("static/{path}"), Arc::new(content));
+        }
+        files.insert(
+            "static/highlight.css".into(),
+            bytes(render::highlight_css()),
+        );
     }
-    files.insert(
-        "static/highlight.css".into(),
-        bytes(render::highlight_css()),
-    );
+    for path in last.as_ref().map(|l| &l.assets).into_iter().flatten() {
+        files.remove(path);
+    }
     // Generated pages win over a knowledge-base file at the same path.
+    let mut assets = vec![];
     for (path, content) in &kb.assets {
-        files.entry(path.clone()).or_insert_with(|| content.clone());
+        if !files.contains_key(path) {
+            files.insert(path.clone(), content.clone());
+            assets.push(path.clone());
+        }
+    }
+    if paths_changed || !files.contains_key("sitemap.xml") {
+        files.insert("sitemap.xml".into(), bytes(sitemap(&site, &files)));
     }
     lap("feeds and assets", &mut timings);
+
+    if keep {
+        let incident_like = std::mem::take(&mut shared.incident_like);
+        let sparklines: HashMap<String, String> = shared
+            .sparklines
+            .drain()
+            .map(|(k, v)| (k.to_string(), v))
+            .collect();
+        drop(shared);
+        let docs_now: Vec<LastDoc> = summaries
+            .into_iter()
+            .zip(rows)
+            .zip(records)
+            .zip(deps)
+            .enumerate()
+            .map(|(i, (((summary, (row, item)), record), deps))| LastDoc {
+                rel_path: docs[i].rel_path.clone(),
+                stamp: docs[i].stamp,
+                page: format!("{}index.html", page_path(&docs[i])),
+                incident_like: incident_like[i],
+                summary,
+                deps,
+                row,
+                item,
+                record,
+                metrics_sig: metrics_sigs[i],
+            })
+            .collect();
+        *cache.last.lock().unwrap() = Some(Last {
+            site_bytes,
+            docs: docs_now,
+            files: files.clone(),
+            tag_pages: tag_paths,
+            mttr_sparkline,
+            completion_rate,
+            sparklines,
+            assets,
+        });
+    }
     Ok(Site { files, timings })
 }
 
-/// Open action items past due on the build date, oldest first.
-fn overdue_items<'a>(kb: &KnowledgeBase, summaries: &'a [DocSummary]) -> Vec<OwnedItemJson<'a>> {
-    let mut items = vec![];
+/// For each document, its index in the last build (by path), if it was there.
+fn match_documents(docs: &[Document], old: &[LastDoc]) -> Vec<Option<usize>> {
+    if docs.len() == old.len() && docs.iter().zip(old).all(|(d, o)| d.rel_path == o.rel_path) {
+        return (0..docs.len()).map(Some).collect();
+    }
+    let by_path: HashMap<&str, usize> = old
+        .iter()
+        .enumerate()
+        .map(|(o, d)| (d.rel_path.as_str(), o))
+        .collect();
+    docs.iter()
+        .map(|d| by_path.get(d.rel_path.as_str()).copied())
+        .collect()
+}
+
+/// Document indices by kind, each list newest first (undated last, then by id).
+fn documents_by_kind<'a>(
+    docs: &'a [Document],
+    summaries: &[DocSummary],
+) -> BTreeMap<&'a str, Vec<usize>> {
+    let mut kinds: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+    for (i, d) in docs.iter().enumerate() {
+        kinds.entry(d.kind.as_str()).or_default().push(i);
+    }
+    for list in kinds.values_mut() {
+        list.sort_by(|&a, &b| {
+            summaries[b]
+                .date
+                .cmp(&summaries[a].date)
+                .then_with(|| summaries[a].id.cmp(&summaries[b].id))
+        });
+    }
+    kinds
+}
+
+/// The sections in the navigation: the four known kinds first, then the others.
+fn section_order<'a>(kinds: &BTreeMap<&'a str, Vec<usize>>) -> Vec<&'a str> {
+    let order = ["incident", "postmortem", "runbook", "service"];
+    let mut section_kinds: Vec<&str> = order
+        .iter()
+        .copied()
+        .filter(|k| kinds.contains_key(k))
+        .collect();
+    section_kinds.extend(kinds.keys().copied().filter(|k| !order.contains(k)));
+    section_kinds
+}
+
+/// A hash of what `aggregate` reads from a document: its place, its front
+/// matter and its action items. Equal hashes let a rebuild keep the metrics.
+fn metrics_sig(doc: &Document) -> u64 {
+    let items = &doc.structure.action_items;
+    let mut parts: Vec<&[u8]> = vec![
+        doc.rel_path.as_bytes(),
+        doc.id.as_bytes(),
+        doc.kind.as_bytes(),
+        doc.title().as_bytes(),
+        &doc.text.as_bytes()[..doc.body_start],
+    ];
+    parts.extend(items.iter().map(|a| &doc.text.as_bytes()[a.range.clone()]));
+    parts.extend(items.iter().map(|a| a.anchor.as_bytes()));
+    fingerprint(&parts)
+}
+
+/// What decides whether two documents are "similar incidents".
+fn similarity_key(
+    s: &DocSummary,
+    incident_like: bool,
+) -> (bool, &str, &[String], &[String], &Option<String>) {
+    (incident_like, &s.kind, &s.services, &s.tags, &s.date)
+}
+
+/// The document pages an incremental build renders again: those of changed
+/// documents and those that show or could now show one of them.
+///
+/// `dirty_old`/`dirty_new` mark documents (in the last build and in this
+/// one) that changed: re-read, gone, or with another summary. A page shows
+/// another document's data through links (either way), its incident and
+/// postmortems, its services, and "similar incidents"; pages recorded
+/// which documents they showed (`LastDoc::deps`), which covers all that
+/// was shown; what could newly be shown is found from the new data here.
+fn plan_pages(
+    ctx: &Shared,
+    old_docs: &[LastDoc],
+    old_of: &[Option<usize>],
+    new_of: &[Option<usize>],
+    dirty_old: &[bool],
+    dirty_new: &[bool],
+) -> Vec<bool> {
+    let (kb, summaries) = (ctx.kb, ctx.summaries);
+    let (docs, graph) = (&kb.documents, &kb.graph);
+    let mut render = dirty_new.to_vec();
+    for (i, o) in old_of.iter().enumerate() {
+        if let Some(o) = *o {
+            render[i] |= old_docs[o].deps.iter().any(|&d| dirty_old[d as usize]);
+        }
+    }
+    // Services whose pages may list a changed document, whose "similar
+    // incidents" may change, and service documents that changed.
+    let mut listed_in: BTreeSet<&str> = BTreeSet::new();
+    let mut similar_in: BTreeSet<&str> = BTreeSet::new();
+    let mut service_docs: BTreeSet<&str> = BTreeSet::new();
+    for i in (0..docs.len()).filter(|&i| dirty_new[i]) {
+        for &j in graph.outgoing[i]
+            .iter()
+            .chain(&graph.backlinks[i])
+            .chain(&graph.postmortems[i])
+        {
+            render[j] = true;
+        }
+        let s = &summaries[i];
+        listed_in.extend(s.services.iter().map(String::as_str));
+        // A postmortem's items show on its incident's service pages.
+        if let Some(inc) = docs[i]
+            .meta
+            .incident
+            .as_deref()
+            .and_then(|id| graph.get(id))
+        {
+            listed_in.extend(summaries[inc].services.iter().map(String::as_str));
+        }
+        let key = similarity_key(s, ctx.incident_like[i]);
+        let old = old_of[i].map(|o| &old_docs[o]);
+        if old.is_none_or(|o| similarity_key(&o.summary, o.incident_like) != key) {
+            similar_in.extend(s.services.iter().map(String::as_str));
+        }
+        if docs[i].kind == "service" {
+            service_docs.insert(docs[i].id.as_str());
+        }
+    }
+    for (o, old) in old_docs.iter().enumerate().filter(|(o, _)| dirty_old[*o]) {
+        let s = &old.summary;
+        listed_in.extend(s.services.iter().map(String::as_str));
+        let replaced = new_of[o].map(|i| similarity_key(&summaries[i], ctx.incident_like[i]));
+        if replaced != Some(similarity_key(s, old.incident_like)) {
+            similar_in.extend(s.services.iter().map(String::as_str));
+        }
+        if s.kind == "service" {
+            service_docs.insert(s.id.as_str());
+        }
+    }
+    if listed_in.is_empty() && similar_in.is_empty() && service_docs.is_empty() {
+        return render;
+    }
+    for (j, doc) in docs.iter().enumerate() {
+        let services = &summaries[j].services;
+        let has = |set: &BTreeSet<&str>| services.iter().any(|s| set.contains(s.as_str()));
+        render[j] |= (doc.kind == "service" && listed_in.contains(doc.id.as_str()))
+            || ((ctx.incident_like[j] || doc.kind == "postmortem") && has(&similar_in))
+            || has(&service_docs);
+    }
+    render
+}
+
+/// A document's row in its section's table (`list.html` gets them joined as `rows`).
+fn table_row(d: &DocSummary) -> String {
+    let incident_like = d.kind == "incident" || d.kind == "postmortem";
+    let mut out = format!(
+        "<tr data-severity=\"{}\" data-services=\"{}\" data-year=\"{}\">\n<td class=\"nowrap\"><a href=\"{url}\">{}</a></td>\n<td><a href=\"{url}\">{}</a></td>\n",
+        escape(d.severity.as_deref().unwrap_or("")),
+        escape(&d.services.join(" ")),
+        escape(d.year.as_deref().unwrap_or("")),
+        escape(&d.id),
+        escape(&d.title),
+        url = escape(&d.url),
+    );
+    if incident_like {
+        out.push_str(&format!(
+            "<td>{}</td><td>{}</td>",
+            badge(d),
+            d.status
+                .as_deref()
+                .map(|s| format!("<span class=\"status status-{0}\">{0}</span>", escape(s)))
+                .unwrap_or_default()
+        ));
+    }
+    out.push_str(&format!(
+        "\n<td class=\"services\">{}</td>\n<td class=\"nowrap\">{}</td>\n",
+        escape(&d.services.join(", ")),
+        escape(d.date.as_deref().unwrap_or(""))
+    ));
+    if incident_like {
+        out.push_str(&format!(
+            "<td class=\"num nowrap\">{}</td>\n",
+            escape(d.duration.as_deref().unwrap_or(""))
+        ));
+    }
+    out.push_str("</tr>\n");
+    out
+}
+
+fn badge(d: &DocSummary) -> String {
+    d.severity
+        .as_deref()
+        .map(|s| {
+            format!(
+                "<span class=\"badge {}\">{}</span>",
+                d.severity_class,
+                escape(s)
+            )
+        })
+        .unwrap_or_default()
+}
+
+/// A document's item in tag lists (`tag.html` gets them joined as `items`).
+fn list_item(d: &DocSummary) -> String {
+    let sev = badge(d);
+    format!(
+        "<li>{}{}<a href=\"{}\"><span class=\"doc-id\">{}</span> {}</a>{}</li>\n",
+        sev,
+        if sev.is_empty() { "" } else { " " },
+        escape(&d.url),
+        escape(&d.id),
+        escape(&d.title),
+        d.date
+            .as_deref()
+            .map(|date| format!(" <span class=\"muted nowrap\">{}</span>", escape(date)))
+            .unwrap_or_default()
+    )
+}
+
+fn join_rows<T>(idx: &[usize], rows: &[T], pick: impl Fn(&T) -> &Arc<str>) -> String {
+    let mut out = String::with_capacity(idx.iter().map(|&i| pick(&rows[i]).len()).sum());
+    for &i in idx {
+        out.push_str(pick(&rows[i]));
+    }
+    out
+}
+
+/// Open action items past due on the build date, oldest first: the first
+/// `limit` of them, and how many there are.
+fn overdue_items<'a>(
+    kb: &KnowledgeBase,
+    summaries: &'a [DocSummary],
+    limit: usize,
+) -> (Vec<OwnedItemJson<'a>>, usize) {
     // The same items and rule as /action-items/ (`aggregate`): postmortems' items.
+    let mut items: Vec<(&str, usize, &crate::model::ActionItem)> = vec![];
     for (i, doc) in kb
         .documents
         .iter()
@@ -689,15 +1150,22 @@ fn overdue_items<'a>(kb: &KnowledgeBase, summaries: &'a [DocSummary]) -> Vec<Own
             if crate::aggregate::item_state(item, kb.today).0
                 == crate::aggregate::ItemState::Overdue
             {
-                items.push(OwnedItemJson {
-                    item: item_view(item, kb, summaries, doc),
-                    source: &summaries[i],
-                });
+                items.push((item.due.as_ref().map_or("", |t| t.raw.as_str()), i, item));
             }
         }
     }
-    items.sort_by(|a, b| a.item.due.cmp(&b.item.due));
-    items
+    // Stable, like the sort by due of the views this replaces.
+    items.sort_by(|a, b| a.0.cmp(b.0));
+    let count = items.len();
+    let views = items
+        .into_iter()
+        .take(limit)
+        .map(|(_, i, item)| OwnedItemJson {
+            item: item_view(item, kb, summaries, &kb.documents[i]),
+            source: &summaries[i],
+        })
+        .collect();
+    (views, count)
 }
 
 #[derive(Serialize)]
@@ -746,7 +1214,9 @@ fn item_view(
     }
 }
 
-fn page_view<'a>(ctx: &'a Shared<'a>, cache: &Cache, i: usize) -> PageView<'a> {
+/// The view of document `i`'s page, and the documents whose data it shows
+/// (its dependencies: when one of them changes, the page is rendered again).
+fn page_view<'a>(ctx: &'a Shared<'a>, cache: &Cache, i: usize) -> (PageView<'a>, Vec<u32>) {
     let (kb, summaries) = (ctx.kb, ctx.summaries);
     let doc = &kb.documents[i];
     let base = kb.config.base_path();
@@ -794,6 +1264,12 @@ fn page_view<'a>(ctx: &'a Shared<'a>, cache: &Cache, i: usize) -> PageView<'a> {
         .iter()
         .map(|a| item_view(a, kb, summaries, doc))
         .collect();
+    // Everything it links to or is linked from, its incident among them.
+    let mut deps: Vec<usize> = std::iter::once(i)
+        .chain(graph.outgoing[i].iter().copied())
+        .chain(graph.backlinks[i].iter().copied())
+        .chain(graph.postmortems[i].iter().copied())
+        .collect();
     let refs = |ids: &[String]| -> Vec<&'a DocSummary> {
         ids.iter()
             .filter_map(|id| graph.get(id))
@@ -818,7 +1294,10 @@ fn page_view<'a>(ctx: &'a Shared<'a>, cache: &Cache, i: usize) -> PageView<'a> {
             url: graph
                 .get(s)
                 .filter(|&j| kb.documents[j].kind == "service")
-                .map(|j| summaries[j].url.clone()),
+                .map(|j| {
+                    deps.push(j);
+                    summaries[j].url.clone()
+                }),
         })
         .collect();
     let edit_url = kb.config.repo_url.as_ref().map(|r| {
@@ -831,36 +1310,37 @@ fn page_view<'a>(ctx: &'a Shared<'a>, cache: &Cache, i: usize) -> PageView<'a> {
     });
     let review = (doc.kind == "runbook").then(|| runbook_review(kb, doc));
     // Incidents that used this runbook, or hit this service.
-    let incidents: Vec<&DocSummary> = match doc.kind.as_str() {
+    let incident_indices: Vec<usize> = match doc.kind.as_str() {
         "runbook" => graph.backlinks[i]
             .iter()
-            .filter(|&&j| ctx.incident_like[j])
-            .map(|&j| &summaries[j])
+            .copied()
+            .filter(|&j| ctx.incident_like[j])
             .collect(),
         "service" => ctx
             .by_service
             .get(doc.id.as_str())
-            .into_iter()
-            .flatten()
-            .map(|&j| &summaries[j])
-            .collect(),
+            .cloned()
+            .unwrap_or_default(),
         _ => vec![],
     };
+    let incidents: Vec<&DocSummary> = incident_indices.iter().map(|&j| &summaries[j]).collect();
     let mut runbooks = refs(&doc.meta.runbooks);
     let mut open_items = vec![];
     if doc.kind == "service" {
-        runbooks = ctx
+        let runbook_indices = ctx
             .runbooks_of
             .get(doc.id.as_str())
-            .into_iter()
-            .flatten()
-            .map(|&j| &summaries[j])
-            .collect();
-        for src in incidents
+            .cloned()
+            .unwrap_or_default();
+        runbooks = runbook_indices.iter().map(|&j| &summaries[j]).collect();
+        deps.extend(runbook_indices);
+        for src in incident_indices
             .iter()
-            .flat_map(|s| graph.get(&s.id))
-            .flat_map(|j| std::iter::once(j).chain(graph.postmortems[j].iter().copied()))
+            .flat_map(|&j| std::iter::once(j).chain(graph.postmortems[j].iter().copied()))
         {
+            // Its items' text links like its body does.
+            deps.push(src);
+            deps.extend(graph.outgoing[src].iter().copied());
             for item in kb.documents[src]
                 .structure
                 .action_items
@@ -874,8 +1354,13 @@ fn page_view<'a>(ctx: &'a Shared<'a>, cache: &Cache, i: usize) -> PageView<'a> {
             }
         }
     }
-    let similar = similar_incidents(ctx, i);
-    PageView {
+    let similar_indices = similar_incidents(ctx, i);
+    let similar = similar_indices.iter().map(|&j| &summaries[j]).collect();
+    deps.extend(incident_indices);
+    deps.extend(similar_indices);
+    deps.sort_unstable();
+    deps.dedup();
+    let view = PageView {
         doc: &summaries[i],
         body,
         fields: doc
@@ -898,7 +1383,8 @@ fn page_view<'a>(ctx: &'a Shared<'a>, cache: &Cache, i: usize) -> PageView<'a> {
         incidents,
         open_items,
         sparkline: ctx.sparklines.get(doc.id.as_str()).map(String::as_str),
-    }
+    };
+    (view, deps.into_iter().map(|j| j as u32).collect())
 }
 
 fn is_incident_like(kb: &KnowledgeBase, j: usize) -> bool {
@@ -909,7 +1395,7 @@ fn is_incident_like(kb: &KnowledgeBase, j: usize) -> bool {
 
 /// Up to five incidents sharing the most services and tags with this one.
 /// Candidates come from the service index, so this stays linear in practice.
-fn similar_incidents<'a>(ctx: &Shared<'a>, i: usize) -> Vec<&'a DocSummary> {
+fn similar_incidents(ctx: &Shared<'_>, i: usize) -> Vec<usize> {
     let (kb, summaries) = (ctx.kb, ctx.summaries);
     if !ctx.incident_like[i] && kb.documents[i].kind != "postmortem" {
         return vec![];
@@ -955,11 +1441,7 @@ fn similar_incidents<'a>(ctx: &Shared<'a>, i: usize) -> Vec<&'a DocSummary> {
         b.0.cmp(&a.0)
             .then_with(|| summaries[b.1].date.cmp(&summaries[a.1].date))
     });
-    scored
-        .into_iter()
-        .take(5)
-        .map(|(_, j)| &summaries[j])
-        .collect()
+    scored.into_iter().take(5).map(|(_, j)| j).collect()
 }
 
 const SIMILAR_CANDIDATES: usize = 200;
@@ -1205,15 +1687,26 @@ fn sitemap(site: &SiteView, files: &BTreeMap<String, Arc<Vec<u8>>>) -> String {
     out
 }
 
-/// `/api/incidents.json`: every incident with its fields and durations in minutes.
-fn incidents_json(kb: &KnowledgeBase, summaries: &[DocSummary]) -> String {
-    let incidents: Vec<serde_json::Value> = (0..kb.documents.len())
-        .filter(|&i| is_incident_like(kb, i))
-        .map(|i| {
-            let doc = &kb.documents[i];
-            let m = &doc.meta;
-            let [s, d, a, mi, r] = m.milestones;
-            serde_json::json!({
+/// `/api/incidents.json`: every incident with its fields and durations in
+/// minutes, from the records of `incident_record`.
+fn incidents_json(records: &[Option<Arc<str>>]) -> String {
+    let mut out = String::from("{\"incidents\":[");
+    for (k, r) in records.iter().flatten().enumerate() {
+        if k > 0 {
+            out.push(',');
+        }
+        out.push_str(r);
+    }
+    out.push_str("]}\n");
+    out
+}
+
+/// One incident of /api/incidents.json, as compact JSON.
+fn incident_record(kb: &KnowledgeBase, summaries: &[DocSummary], i: usize) -> String {
+    let doc = &kb.documents[i];
+    let m = &doc.meta;
+    let [s, d, a, mi, r] = m.milestones;
+    serde_json::json!({
                 "id": doc.id,
                 "title": doc.title(),
                 "kind": doc.kind,
@@ -1235,10 +1728,8 @@ fn incidents_json(kb: &KnowledgeBase, summaries: &[DocSummary]) -> String {
                 "users_affected": m.users_affected,
                 "postmortems": kb.graph.postmortems[i].iter().map(|&j| &kb.documents[j].id).collect::<Vec<_>>(),
                 "fields": doc.front.as_ref().map(|f| f.to_json()),
-            })
-        })
-        .collect();
-    serde_json::to_string_pretty(&serde_json::json!({ "incidents": incidents })).expect("json")
+    })
+    .to_string()
 }
 
 /// Lets the list renderer take any serializable value without naming its type.
