@@ -112,6 +112,8 @@ pub struct Workspace {
     theme: Theme,
     pub cache: Cache,
     drafts: bool,
+    /// When each step of the last `apply` ended, from its start.
+    pub timings: Vec<(&'static str, Duration)>,
 }
 
 /// The result of a (re)build: the site to serve, or the errors to overlay.
@@ -154,11 +156,22 @@ impl Workspace {
             theme,
             cache: Cache::incremental(),
             drafts,
+            timings: vec![],
         })
     }
 
-    /// Builds the site from the current state, reusing the cache.
+    /// Builds the site from the current state, reusing the cache: the pages
+    /// first, then the search index, as one site (see `build_pages`).
     pub fn build(&self) -> BuildOutcome {
+        let mut outcome = self.build_pages();
+        if let (Some(site), Some(index)) = (&mut outcome.site, self.search_index()) {
+            site.files.insert(SEARCH_INDEX.into(), index);
+        }
+        outcome
+    }
+
+    /// Builds every page, leaving the last search index in place.
+    pub fn build_pages(&self) -> BuildOutcome {
         let started = Instant::now();
         self.cache
             .rendered
@@ -178,14 +191,7 @@ impl Workspace {
                 elapsed: started.elapsed(),
             };
         }
-        let result = if self.drafts {
-            site::build_with(&self.kb, &self.theme, &self.cache)
-        } else {
-            let mut kb = self.kb.clone_for_build();
-            crate::build::without_drafts(&mut kb);
-            site::build_with(&kb, &self.theme, &self.cache)
-        };
-        match result {
+        match self.with_site_kb(|kb| site::build_with(kb, &self.theme, &self.cache)) {
             Ok(site) => BuildOutcome {
                 site: Some(site),
                 errors: vec![],
@@ -199,9 +205,28 @@ impl Workspace {
         }
     }
 
+    /// The search index of the last good build, when it is not made yet.
+    pub fn search_index(&self) -> Option<site::Bytes> {
+        self.with_site_kb(|kb| site::search_index(kb, &self.cache))
+    }
+
+    /// Runs `f` on the knowledge base the site is built from (drafts left out
+    /// unless the preview shows them).
+    fn with_site_kb<R>(&self, f: impl FnOnce(&KnowledgeBase) -> R) -> R {
+        if self.drafts {
+            f(&self.kb)
+        } else {
+            let mut kb = self.kb.clone_for_build();
+            crate::build::without_drafts(&mut kb);
+            f(&kb)
+        }
+    }
+
     /// Applies changed paths: re-reads and re-parses only the documents that
     /// changed, then recomputes links and policies (cheap) for everything.
     pub fn apply(&mut self, changes: &[(PathBuf, ChangeKind)]) -> Result<(), kb::SetupError> {
+        let started = Instant::now();
+        self.timings.clear();
         let kinds: BTreeSet<ChangeKind> = changes.iter().map(|(_, k)| *k).collect();
         if kinds.contains(&ChangeKind::Config) {
             let root = self.kb.root.clone();
@@ -252,6 +277,7 @@ impl Workspace {
             // Unreadable assets were reported at start; a preview skips them.
             self.kb.read_assets();
         }
+        self.timings.push(("read+parse", started.elapsed()));
         let mut diags: Vec<Diagnostic> = self.other_diags.clone();
         for doc in &self.kb.documents {
             diags.extend(
@@ -273,7 +299,9 @@ impl Workspace {
                 diags.extend(d.iter().cloned());
             }
         }
+        self.timings.push(("diagnostics", started.elapsed()));
         self.kb.relink(diags);
+        self.timings.push(("relink", started.elapsed()));
         Ok(())
     }
 
@@ -431,6 +459,17 @@ pub struct Shared {
 }
 
 impl Shared {
+    /// Swaps in one file of the current site, without telling pages to reload.
+    fn replace_file(&self, path: &str, content: site::Bytes) {
+        let mut site = self.site.write().unwrap();
+        let mut next = Site {
+            files: site.files.clone(),
+            timings: vec![],
+        };
+        next.files.insert(path.to_string(), content);
+        *site = Arc::new(next);
+    }
+
     fn publish(&self, outcome: BuildOutcome) {
         let mut state = self.state.lock().unwrap();
         if let Some(site) = outcome.site {
@@ -524,7 +563,14 @@ pub fn run(args: ServeArgs) -> ExitCode {
             }
         });
     }
-    watch_and_rebuild(&root, watcher, changes, workspace, &shared)
+    watch_and_rebuild(
+        &root,
+        watcher,
+        changes,
+        workspace,
+        &shared,
+        args.common.timings,
+    )
 }
 
 /// tiny_http gives each connection a pool thread for its whole life, and its
@@ -648,6 +694,7 @@ fn watch_and_rebuild(
     rx: Events,
     mut workspace: Workspace,
     shared: &Shared,
+    timings: bool,
 ) -> ExitCode {
     let output = root.join("public");
     loop {
@@ -682,7 +729,19 @@ fn watch_and_rebuild(
             shared.publish(outcome);
             continue;
         }
-        let outcome = workspace.build();
+        let applied = started.elapsed();
+        let outcome = workspace.build_pages();
+        if timings {
+            let stages: Vec<String> = workspace
+                .timings
+                .iter()
+                .copied()
+                .chain(std::iter::once(("apply", applied)))
+                .chain(outcome.site.iter().flat_map(|s| s.timings.iter().copied()))
+                .map(|(stage, t)| format!("{stage} {:.1}", t.as_secs_f64() * 1000.0))
+                .collect();
+            eprintln!("timings (ms): {}", stages.join(", "));
+        }
         let names: Vec<String> = changes
             .iter()
             .map(|(p, _)| p.strip_prefix(root).unwrap_or(p).display().to_string())
@@ -702,8 +761,14 @@ fn watch_and_rebuild(
         }
         remember_sources(shared, &outcome.errors, &workspace);
         shared.publish(outcome);
+        // Served: now the search index, which no page waits for.
+        if let Some(index) = workspace.search_index() {
+            shared.replace_file(SEARCH_INDEX, index);
+        }
     }
 }
+
+const SEARCH_INDEX: &str = "search-index.json";
 
 const RELOAD_JS: &str = include_str!("../themes/default/static/reload.js");
 

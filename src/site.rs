@@ -60,6 +60,8 @@ struct Last {
     sparklines: HashMap<String, String>,
     /// Knowledge-base files copied into the site.
     assets: Vec<String>,
+    /// Whether `files` lacks the search index of this build (see `search_index`).
+    search_stale: bool,
 }
 
 struct LastDoc {
@@ -817,13 +819,14 @@ pub fn build_with(kb: &KnowledgeBase, theme: &Theme, cache: &Cache) -> Result<Si
 
     // 6. Search index, feed, sitemap, API.
     let anything_changed = full || dirty_new.contains(&true) || dirty_old.contains(&true);
-    if anything_changed {
+    // `serve` makes the search index after it serves the pages (`search_index`).
+    if anything_changed && !keep {
         files.insert(
             "search-index.json".into(),
             bytes(search::index(kb, &summaries, &cache.search)),
         );
+        lap("search index", &mut timings);
     }
-    lap("search index", &mut timings);
     files.insert("feed.xml".into(), bytes(feed(kb, &site, &postmortems)));
     let records: Vec<Option<Arc<str>>> = (0..n)
         .into_par_iter()
@@ -898,9 +901,23 @@ pub fn build_with(kb: &KnowledgeBase, theme: &Theme, cache: &Cache) -> Result<Si
             completion_rate,
             sparklines,
             assets,
+            search_stale: anything_changed || last.as_ref().is_some_and(|l| l.search_stale),
         });
     }
     Ok(Site { files, timings })
+}
+
+/// The search index of the last build, if it has changed since it was last
+/// made here. `serve` calls it after serving the pages of a build: nobody
+/// waits for the index while reading the page they just saved.
+pub fn search_index(kb: &KnowledgeBase, cache: &Cache) -> Option<Bytes> {
+    let mut last = cache.last.lock().unwrap();
+    let last = last.as_mut().filter(|l| l.search_stale)?;
+    let summaries: Vec<DocSummary> = last.docs.iter().map(|d| d.summary.clone()).collect();
+    let index = Arc::new(search::index(kb, &summaries, &cache.search).into_bytes());
+    last.files.insert("search-index.json".into(), index.clone());
+    last.search_stale = false;
+    Some(index)
 }
 
 /// For each document, its index in the last build (by path), if it was there.
