@@ -160,17 +160,24 @@ impl Workspace {
         })
     }
 
-    /// Builds the site from the current state, reusing the cache: the pages
-    /// first, then the search index, as one site (see `build_pages`).
+    /// Builds the site from the current state, reusing the cache: the pages,
+    /// then what `finish` adds, as one site.
     pub fn build(&self) -> BuildOutcome {
         let mut outcome = self.build_pages();
-        if let (Some(site), Some(index)) = (&mut outcome.site, self.search_index()) {
-            site.files.insert(SEARCH_INDEX.into(), index);
+        if let Some(site) = &mut outcome.site {
+            match self.finish() {
+                Ok(files) => site.files.extend(files),
+                Err(e) => {
+                    outcome.site = None;
+                    outcome.errors = vec![site::theme_error(e)];
+                }
+            }
         }
         outcome
     }
 
-    /// Builds every page, leaving the last search index in place.
+    /// Builds every page; the search index, the incidents API and the
+    /// metrics stay as they were until `finish` (the first build makes all).
     pub fn build_pages(&self) -> BuildOutcome {
         let started = Instant::now();
         self.cache
@@ -205,9 +212,9 @@ impl Workspace {
         }
     }
 
-    /// The search index of the last good build, when it is not made yet.
-    pub fn search_index(&self) -> Option<site::Bytes> {
-        self.with_site_kb(|kb| site::search_index(kb, &self.cache))
+    /// After a good `build_pages`: the files it left for later (see `site::finish`).
+    pub fn finish(&self) -> Result<Vec<(String, site::Bytes)>, String> {
+        self.with_site_kb(|kb| site::finish(kb, &self.theme, &self.cache))
     }
 
     /// Runs `f` on the knowledge base the site is built from (drafts left out
@@ -452,33 +459,88 @@ impl KnowledgeBase {
 /// What the server shares between its threads.
 pub struct Shared {
     pub site: RwLock<Arc<Site>>,
-    /// Build number and the current errors (empty when the site is good).
-    pub state: Mutex<(u64, Arc<Vec<Diagnostic>>)>,
+    pub state: Mutex<State>,
     pub changed: Condvar,
     pub sources: Mutex<HashMap<String, String>>,
 }
 
 impl Shared {
-    /// Swaps in one file of the current site, without telling pages to reload.
-    fn replace_file(&self, path: &str, content: site::Bytes) {
-        let mut site = self.site.write().unwrap();
+    /// Adds files to the current site; pages among them are reloaded.
+    fn add_files(&self, files: Vec<(String, site::Bytes)>) {
+        if files.is_empty() {
+            return;
+        }
+        let mut state = self.state.lock().unwrap();
+        let old = self.site.read().unwrap().clone();
         let mut next = Site {
-            files: site.files.clone(),
+            files: old.files.clone(),
             timings: vec![],
         };
-        next.files.insert(path.to_string(), content);
-        *site = Arc::new(next);
+        next.files.extend(files);
+        let pages = changed_pages(&old, &next);
+        *self.site.write().unwrap() = Arc::new(next);
+        if pages.as_ref().is_some_and(|p| p.is_empty()) {
+            return; // no page changed: nothing to reload
+        }
+        state.build += 1;
+        state.pages = pages.map(Arc::new);
+        self.changed.notify_all();
     }
 
     fn publish(&self, outcome: BuildOutcome) {
         let mut state = self.state.lock().unwrap();
+        state.pages = None;
         if let Some(site) = outcome.site {
+            let old = self.site.read().unwrap().clone();
+            state.pages = changed_pages(&old, &site).map(Arc::new);
             *self.site.write().unwrap() = Arc::new(site);
         }
-        state.0 += 1;
-        state.1 = Arc::new(outcome.errors);
+        state.build += 1;
+        state.errors = Arc::new(outcome.errors);
         self.changed.notify_all();
     }
+}
+
+/// What the server tells open pages after a build.
+#[derive(Default)]
+pub struct State {
+    pub build: u64,
+    /// The current errors: empty when the site is good.
+    pub errors: Arc<Vec<Diagnostic>>,
+    /// The URL paths of the pages that changed since the build before, when
+    /// known and few; a page not among them does not reload.
+    pub pages: Option<Arc<Vec<String>>>,
+}
+
+/// The URL paths of the pages that differ between two sites, or None when
+/// there are too many to list (a page that is not sure reloads).
+fn changed_pages(old: &Site, new: &Site) -> Option<Vec<String>> {
+    const MOST: usize = 500;
+    let differs = |path: &String, content: &site::Bytes| {
+        old.files
+            .get(path)
+            .is_none_or(|o| !Arc::ptr_eq(o, content) && o != content)
+    };
+    let mut pages: Vec<&String> = new
+        .files
+        .iter()
+        .filter(|(p, c)| p.ends_with(".html") && differs(p, c))
+        .map(|(p, _)| p)
+        .collect();
+    pages.extend(
+        old.files
+            .keys()
+            .filter(|p| p.ends_with(".html") && !new.files.contains_key(*p)),
+    );
+    if pages.len() > MOST {
+        return None;
+    }
+    Some(
+        pages
+            .into_iter()
+            .map(|p| format!("/{}", p.strip_suffix("index.html").unwrap_or(p)))
+            .collect(),
+    )
 }
 
 pub fn run(args: ServeArgs) -> ExitCode {
@@ -537,7 +599,7 @@ pub fn run(args: ServeArgs) -> ExitCode {
     }
     let shared = Arc::new(Shared {
         site: RwLock::new(Arc::new(Site::default())),
-        state: Mutex::new((0, Arc::new(vec![]))),
+        state: Mutex::new(State::default()),
         changed: Condvar::new(),
         sources: Mutex::new(HashMap::new()),
     });
@@ -760,15 +822,27 @@ fn watch_and_rebuild(
             report_errors(&outcome.errors, &workspace);
         }
         remember_sources(shared, &outcome.errors, &workspace);
+        let good = outcome.site.is_some();
         shared.publish(outcome);
-        // Served: now the search index, which no page waits for.
-        if let Some(index) = workspace.search_index() {
-            shared.replace_file(SEARCH_INDEX, index);
+        // Served: now what no page of the edit waits for.
+        if good {
+            let t = Instant::now();
+            match workspace.finish() {
+                Ok(files) => {
+                    if timings {
+                        eprintln!(
+                            "timings (ms): after serving {:.1} ({} files)",
+                            t.elapsed().as_secs_f64() * 1000.0,
+                            files.len()
+                        );
+                    }
+                    shared.add_files(files);
+                }
+                Err(e) => eprintln!("error[theme]: {e}"),
+            }
         }
     }
 }
-
-const SEARCH_INDEX: &str = "search-index.json";
 
 const RELOAD_JS: &str = include_str!("../themes/default/static/reload.js");
 
@@ -896,7 +970,7 @@ fn handle(request: tiny_http::Request, shared: &Arc<Shared>) {
         _ => {}
     }
     let site = shared.site.read().unwrap().clone();
-    let build = shared.state.lock().unwrap().0;
+    let build = shared.state.lock().unwrap().build;
     let no_cache = header("Cache-Control", "no-store");
     match resolve_path(&site, &url) {
         Ok(path) => {
@@ -932,7 +1006,10 @@ fn handle(request: tiny_http::Request, shared: &Arc<Shared>) {
 }
 
 fn errors_json(shared: &Shared) -> String {
-    let (build, errors) = shared.state.lock().unwrap().clone();
+    let (build, errors) = {
+        let state = shared.state.lock().unwrap();
+        (state.build, state.errors.clone())
+    };
     let sources = shared.sources.lock().unwrap();
     let errors: Vec<serde_json::Value> = errors
         .iter()
@@ -947,12 +1024,12 @@ fn errors_json(shared: &Shared) -> String {
 /// Server-Sent Events: one `build` event per finished build, with the build
 /// number and whether it has errors. tiny_http has no WebSocket; SSE needs none.
 fn events(request: tiny_http::Request, shared: &Shared) {
-    let mut seen = shared.state.lock().unwrap().0;
+    let mut seen = shared.state.lock().unwrap().build;
     let mut out = request.into_writer();
     let head = "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-store\r\nConnection: keep-alive\r\n\r\n";
     let hello = format!(
         "retry: 500\ndata: {{\"build\":{seen},\"errors\":{}}}\n\n",
-        !shared.state.lock().unwrap().1.is_empty()
+        !shared.state.lock().unwrap().errors.is_empty()
     );
     if out
         .write_all(head.as_bytes())
@@ -966,13 +1043,25 @@ fn events(request: tiny_http::Request, shared: &Shared) {
         let state = shared.state.lock().unwrap();
         let (state, _) = shared
             .changed
-            .wait_timeout_while(state, Duration::from_secs(15), |s| s.0 == seen)
+            .wait_timeout_while(state, Duration::from_secs(15), |s| s.build == seen)
             .unwrap();
-        let message = if state.0 != seen {
-            seen = state.0;
+        let message = if state.build != seen {
+            seen = state.build;
+            // `from`: the build the list of changed pages is relative to.
+            let pages = state
+                .pages
+                .as_ref()
+                .map(|p| {
+                    format!(
+                        ",\"from\":{},\"pages\":{}",
+                        seen - 1,
+                        serde_json::json!(**p)
+                    )
+                })
+                .unwrap_or_default();
             format!(
-                "data: {{\"build\":{seen},\"errors\":{}}}\n\n",
-                !state.1.is_empty()
+                "data: {{\"build\":{seen},\"errors\":{}{pages}}}\n\n",
+                !state.errors.is_empty()
             )
         } else {
             ": keep-alive\n\n".to_string() // also finds closed connections

@@ -55,13 +55,22 @@ struct Last {
     /// Paths of the tag pages, to drop those of tags that are gone.
     tag_pages: BTreeSet<String>,
     /// What the metrics gave the dashboard and the service pages.
-    mttr_sparkline: String,
-    completion_rate: serde_json::Value,
+    figures: Figures,
     sparklines: HashMap<String, String>,
+    /// Whether the metrics pages and exports are older than this build.
+    metrics_stale: bool,
     /// Knowledge-base files copied into the site.
     assets: Vec<String>,
-    /// Whether `files` lacks the search index of this build (see `search_index`).
-    search_stale: bool,
+    /// Whether the search index and /api/incidents.json are older than this build.
+    exports_stale: bool,
+    site: SiteView,
+}
+
+/// The metrics the dashboard shows.
+#[derive(Default, Clone, PartialEq)]
+struct Figures {
+    mttr_sparkline: String,
+    completion_rate: serde_json::Value,
 }
 
 struct LastDoc {
@@ -525,53 +534,18 @@ pub fn build_with(kb: &KnowledgeBase, theme: &Theme, cache: &Cache) -> Result<Si
         _ => BTreeMap::new(),
     };
     let bytes = |s: String| Arc::new(s.into_bytes());
+    let mut ctx = tera::Context::new();
+    ctx.insert("site", &site);
     let mut shared = Shared::new(kb, &summaries);
-    let (mttr_sparkline, completion_rate) = if metrics_changed {
-        let metrics = crate::aggregate::aggregate(kb);
-        for doc in docs.iter().filter(|d| d.kind == "service") {
-            let trend = site_metrics::ttr_trend(&metrics, Some(&doc.id));
-            shared.sparklines.insert(
-                doc.id.as_str(),
-                charts::sparkline(&format!("MTTR of {} by month", doc.id), &trend),
-            );
-        }
-        let mut ctx = tera::Context::new();
-        ctx.insert("site", &site);
-        let render_with = |template: &str, values: Vec<(&str, serde_json::Value)>| {
-            let mut ctx = ctx.clone();
-            for (k, v) in values {
-                ctx.insert(k, &v);
-            }
-            cache.rendered.fetch_add(1, Relaxed);
-            theme.render(template, &ctx).map(bytes)
-        };
-        files.insert(
-            "metrics/index.html".into(),
-            render_with("metrics.html", site_metrics::metrics_values(&metrics))?,
-        );
-        files.insert(
-            "action-items/index.html".into(),
-            render_with(
-                "action_items.html",
-                site_metrics::action_item_values(&metrics, &summaries),
-            )?,
-        );
-        files.insert(
-            "api/metrics.json".into(),
-            bytes(crate::report::metrics_json(&metrics)),
-        );
-        files.insert(
-            "api/action-items.json".into(),
-            bytes(crate::report::action_items_json(&metrics.items, kb.today)),
-        );
-        files.insert(
-            "action-items.csv".into(),
-            bytes(crate::report::action_items_csv(&metrics.items)),
-        );
-        (
-            charts::sparkline("MTTR by month", &site_metrics::ttr_trend(&metrics, None)),
-            serde_json::to_value(metrics.action_items.completion_rate).unwrap_or_default(),
-        )
+    // `serve` makes metrics after it serves the pages (see `finish`), but for
+    // its first build; a one-shot build makes them here.
+    let defer = keep && !full;
+    let figures = if metrics_changed && !defer {
+        let (figures, sparklines, outputs) = metrics_outputs(kb, theme, &ctx, &summaries)?;
+        cache.rendered.fetch_add(2, Relaxed);
+        files.extend(outputs);
+        shared.sparklines = sparklines;
+        figures
     } else {
         let l = last
             .as_mut()
@@ -581,11 +555,10 @@ pub fn build_with(kb: &KnowledgeBase, theme: &Theme, cache: &Cache) -> Result<Si
                 shared.sparklines.insert(doc.id.as_str(), s);
             }
         }
-        (
-            std::mem::take(&mut l.mttr_sparkline),
-            l.completion_rate.take(),
-        )
+        std::mem::take(&mut l.figures)
     };
+    let metrics_stale =
+        defer && (metrics_changed || last.as_ref().is_some_and(|l| l.metrics_stale));
     let old_docs: &[LastDoc] = last.as_ref().map_or(&[], |l| l.docs.as_slice());
     lap("metrics pages", &mut timings);
 
@@ -593,21 +566,8 @@ pub fn build_with(kb: &KnowledgeBase, theme: &Theme, cache: &Cache) -> Result<Si
     let to_render: Vec<bool> = if full {
         vec![true; n]
     } else {
-        let l = last
-            .as_ref()
-            .expect("an incremental build has a last build");
-        let mut plan = plan_pages(&shared, old_docs, &old_of, &new_of, &dirty_old, &dirty_new);
-        // New metrics may redraw a service's sparkline.
-        for (i, doc) in docs.iter().enumerate().filter(|_| metrics_changed) {
-            let id = doc.id.as_str();
-            if doc.kind == "service" && l.sparklines.get(id) != shared.sparklines.get(id) {
-                plan[i] = true;
-            }
-        }
-        plan
+        plan_pages(&shared, old_docs, &old_of, &new_of, &dirty_old, &dirty_new)
     };
-    let mut ctx = tera::Context::new();
-    ctx.insert("site", &site);
     type Page = (usize, Bytes, Vec<u32>);
     let pages: Vec<Result<Page, String>> = (0..n)
         .into_par_iter()
@@ -777,52 +737,26 @@ pub fn build_with(kb: &KnowledgeBase, theme: &Theme, cache: &Cache) -> Result<Si
         || old_tag_paths.is_some_and(|old| *old != tag_paths);
     lap("index pages", &mut timings);
 
-    // Dashboard.
-    let incidents = kinds
-        .get("incident")
-        .map(|v| list_of(v))
-        .unwrap_or_default();
-    let open: Vec<&&DocSummary> = incidents
-        .iter()
-        .filter(|d| d.status.as_deref().is_some_and(|s| s != "resolved"))
-        .collect();
+    files.insert(
+        "index.html".into(),
+        dashboard(kb, &summaries, &kinds, &figures, &render)?,
+    );
     let postmortems = kinds
         .get("postmortem")
         .map(|v| list_of(v))
         .unwrap_or_default();
-    let (overdue, overdue_count) = overdue_items(kb, &summaries, 12);
-    files.insert(
-        "index.html".into(),
-        render(
-            "index.html",
-            vec![
-                ("open_incidents", json(&open)),
-                (
-                    "recent_postmortems",
-                    json(&postmortems.iter().take(8).collect::<Vec<_>>()),
-                ),
-                (
-                    "recent_incidents",
-                    json(&incidents.iter().take(8).collect::<Vec<_>>()),
-                ),
-                ("overdue_items", json(&overdue)),
-                ("overdue_count", json(&overdue_count)),
-                ("mttr_sparkline", json(&mttr_sparkline)),
-                ("completion_rate", completion_rate.clone()),
-            ],
-        )?,
-    );
     if full {
         files.insert("search/index.html".into(), render("search.html", vec![])?);
         files.insert("404.html".into(), render("404.html", vec![])?);
     }
 
-    // 6. Search index, feed, sitemap, API.
+    // 6. Search index, feed, sitemap, API. `serve` makes the search index and
+    // the incidents API after it serves the pages (see `finish`).
     let anything_changed = full || dirty_new.contains(&true) || dirty_old.contains(&true);
-    // `serve` makes the search index after it serves the pages (`search_index`).
-    if anything_changed && !keep {
+    let defer_exports = keep && !full;
+    if anything_changed && !defer_exports {
         files.insert(
-            "search-index.json".into(),
+            SEARCH_INDEX.into(),
             bytes(search::index(kb, &summaries, &cache.search)),
         );
         lap("search index", &mut timings);
@@ -835,9 +769,11 @@ pub fn build_with(kb: &KnowledgeBase, theme: &Theme, cache: &Cache) -> Result<Si
             _ => is_incident_like(kb, i).then(|| incident_record(kb, &summaries, i).into()),
         })
         .collect();
-    if anything_changed {
-        files.insert("api/incidents.json".into(), bytes(incidents_json(&records)));
+    if anything_changed && !defer_exports {
+        files.insert(INCIDENTS_API.into(), bytes(incidents_json(&records)));
     }
+    let exports_stale =
+        defer_exports && (anything_changed || last.as_ref().is_some_and(|l| l.exports_stale));
 
     // Static assets: the theme's, then the knowledge base's own files.
     if full {
@@ -897,27 +833,219 @@ pub fn build_with(kb: &KnowledgeBase, theme: &Theme, cache: &Cache) -> Result<Si
             docs: docs_now,
             files: files.clone(),
             tag_pages: tag_paths,
-            mttr_sparkline,
-            completion_rate,
+            figures,
+            metrics_stale,
             sparklines,
             assets,
-            search_stale: anything_changed || last.as_ref().is_some_and(|l| l.search_stale),
+            exports_stale,
+            site,
         });
     }
     Ok(Site { files, timings })
 }
 
-/// The search index of the last build, if it has changed since it was last
-/// made here. `serve` calls it after serving the pages of a build: nobody
-/// waits for the index while reading the page they just saved.
-pub fn search_index(kb: &KnowledgeBase, cache: &Cache) -> Option<Bytes> {
-    let mut last = cache.last.lock().unwrap();
-    let last = last.as_mut().filter(|l| l.search_stale)?;
+/// What `serve` makes after it has served the pages of a build: the search
+/// index, the incidents API and the metrics (their pages, exports, the
+/// dashboard and service pages when their figures moved), when older than
+/// that build. Returns the files that changed, which the last build now holds.
+/// `kb` must be the knowledge base of that build: otherwise nothing is done.
+pub fn finish(
+    kb: &KnowledgeBase,
+    theme: &Theme,
+    cache: &Cache,
+) -> Result<Vec<(String, Bytes)>, String> {
+    use std::sync::atomic::Ordering::Relaxed;
+    let mut guard = cache.last.lock().unwrap();
+    let Some(last) = guard.as_mut() else {
+        return Ok(vec![]);
+    };
+    let same = last.docs.len() == kb.documents.len()
+        && last
+            .docs
+            .iter()
+            .zip(&kb.documents)
+            .all(|(l, d)| l.stamp == d.stamp);
+    if !same || !(last.exports_stale || last.metrics_stale) {
+        return Ok(vec![]);
+    }
+    let bytes = |s: String| Arc::new(s.into_bytes());
     let summaries: Vec<DocSummary> = last.docs.iter().map(|d| d.summary.clone()).collect();
-    let index = Arc::new(search::index(kb, &summaries, &cache.search).into_bytes());
-    last.files.insert("search-index.json".into(), index.clone());
-    last.search_stale = false;
-    Some(index)
+    let mut out: Vec<(String, Bytes)> = vec![];
+    if last.exports_stale {
+        out.push((
+            SEARCH_INDEX.into(),
+            bytes(search::index(kb, &summaries, &cache.search)),
+        ));
+        let records: Vec<Option<Arc<str>>> = last.docs.iter().map(|d| d.record.clone()).collect();
+        out.push((INCIDENTS_API.into(), bytes(incidents_json(&records))));
+        last.exports_stale = false;
+    }
+    if last.metrics_stale {
+        let mut ctx = tera::Context::new();
+        ctx.insert("site", &last.site);
+        let (figures, sparklines, outputs) = metrics_outputs(kb, theme, &ctx, &summaries)?;
+        cache.rendered.fetch_add(2, Relaxed);
+        out.extend(outputs);
+        let mut shared = Shared::new(kb, &summaries);
+        let redrawn: Vec<usize> = (0..kb.documents.len())
+            .filter(|&i| {
+                let id = kb.documents[i].id.as_str();
+                kb.documents[i].kind == "service" && last.sparklines.get(id) != sparklines.get(id)
+            })
+            .collect();
+        shared.sparklines = sparklines;
+        for i in redrawn {
+            let (view, deps) = page_view(&shared, cache, i);
+            let mut ctx = ctx.clone();
+            ctx.insert("page", &view);
+            out.push((
+                last.docs[i].page.clone(),
+                bytes(theme.render("page.html", &ctx)?),
+            ));
+            cache.rendered.fetch_add(1, Relaxed);
+            last.docs[i].deps = deps;
+        }
+        if figures != last.figures {
+            let kinds = documents_by_kind(&kb.documents, &summaries);
+            let render = |template: &str, values: Vec<(&str, serde_json::Value)>| {
+                let mut ctx = ctx.clone();
+                for (k, v) in values {
+                    ctx.insert(k, &v);
+                }
+                cache.rendered.fetch_add(1, Relaxed);
+                theme.render(template, &ctx).map(bytes)
+            };
+            out.push((
+                "index.html".into(),
+                dashboard(kb, &summaries, &kinds, &figures, &render)?,
+            ));
+            last.figures = figures;
+        }
+        last.sparklines = shared
+            .sparklines
+            .drain()
+            .map(|(k, v)| (k.to_string(), v))
+            .collect();
+        last.metrics_stale = false;
+    }
+    for (path, content) in &out {
+        last.files.insert(path.clone(), content.clone());
+    }
+    Ok(out)
+}
+
+pub const SEARCH_INDEX: &str = "search-index.json";
+const INCIDENTS_API: &str = "api/incidents.json";
+
+/// Renders a template with the site context and a few values.
+type Render<'r> = dyn Fn(&str, Vec<(&str, serde_json::Value)>) -> Result<Bytes, String> + Sync + 'r;
+
+/// The dashboard at `/`.
+fn dashboard(
+    kb: &KnowledgeBase,
+    summaries: &[DocSummary],
+    kinds: &BTreeMap<&str, Vec<usize>>,
+    figures: &Figures,
+    render: &Render,
+) -> Result<Bytes, String> {
+    let json = |v: &dyn erased::Ser| v.to_json();
+    let list_of = |kind: &str| -> Vec<&DocSummary> {
+        kinds
+            .get(kind)
+            .map(|idx| idx.iter().map(|&i| &summaries[i]).collect())
+            .unwrap_or_default()
+    };
+    let incidents = list_of("incident");
+    let open: Vec<&&DocSummary> = incidents
+        .iter()
+        .filter(|d| d.status.as_deref().is_some_and(|s| s != "resolved"))
+        .collect();
+    let postmortems = list_of("postmortem");
+    let (overdue, overdue_count) = overdue_items(kb, summaries, 12);
+    render(
+        "index.html",
+        vec![
+            ("open_incidents", json(&open)),
+            (
+                "recent_postmortems",
+                json(&postmortems.iter().take(8).collect::<Vec<_>>()),
+            ),
+            (
+                "recent_incidents",
+                json(&incidents.iter().take(8).collect::<Vec<_>>()),
+            ),
+            ("overdue_items", json(&overdue)),
+            ("overdue_count", json(&overdue_count)),
+            ("mttr_sparkline", json(&figures.mttr_sparkline)),
+            ("completion_rate", figures.completion_rate.clone()),
+        ],
+    )
+}
+
+/// The metrics pages and exports, the dashboard's figures and the services'
+/// sparklines.
+#[allow(clippy::type_complexity)]
+fn metrics_outputs<'k>(
+    kb: &'k KnowledgeBase,
+    theme: &Theme,
+    ctx: &tera::Context,
+    summaries: &[DocSummary],
+) -> Result<(Figures, HashMap<&'k str, String>, Vec<(String, Bytes)>), String> {
+    let bytes = |s: String| Arc::new(s.into_bytes());
+    let metrics = crate::aggregate::aggregate(kb);
+    let sparklines = kb
+        .documents
+        .iter()
+        .filter(|d| d.kind == "service")
+        .map(|doc| {
+            let trend = site_metrics::ttr_trend(&metrics, Some(&doc.id));
+            (
+                doc.id.as_str(),
+                charts::sparkline(&format!("MTTR of {} by month", doc.id), &trend),
+            )
+        })
+        .collect();
+    let render_with = |template: &str, values: Vec<(&str, serde_json::Value)>| {
+        let mut ctx = ctx.clone();
+        for (k, v) in values {
+            ctx.insert(k, &v);
+        }
+        theme.render(template, &ctx).map(bytes)
+    };
+    let outputs = vec![
+        (
+            "metrics/index.html".to_string(),
+            render_with("metrics.html", site_metrics::metrics_values(&metrics))?,
+        ),
+        (
+            "action-items/index.html".to_string(),
+            render_with(
+                "action_items.html",
+                site_metrics::action_item_values(&metrics, summaries),
+            )?,
+        ),
+        (
+            "api/metrics.json".to_string(),
+            bytes(crate::report::metrics_json(&metrics)),
+        ),
+        (
+            "api/action-items.json".to_string(),
+            bytes(crate::report::action_items_json(&metrics.items, kb.today)),
+        ),
+        (
+            "action-items.csv".to_string(),
+            bytes(crate::report::action_items_csv(&metrics.items)),
+        ),
+    ];
+    let figures = Figures {
+        mttr_sparkline: charts::sparkline(
+            "MTTR by month",
+            &site_metrics::ttr_trend(&metrics, None),
+        ),
+        completion_rate: serde_json::to_value(metrics.action_items.completion_rate)
+            .unwrap_or_default(),
+    };
+    Ok((figures, sparklines, outputs))
 }
 
 /// For each document, its index in the last build (by path), if it was there.

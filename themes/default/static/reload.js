@@ -53,7 +53,14 @@
     if (state.errors) {
       fetch("/__hindsight/errors.json").then(function (r) { return r.json(); }).then(function (s) { show(s.errors); });
     } else if (state.build !== build) {
-      location.reload();
+      // A build that did not change this page (and follows the one it was
+      // served from) leaves it alone; any doubt reloads.
+      var path = location.pathname.replace(/index\.html$/, "");
+      if (state.pages && state.from === build && state.pages.indexOf(path) < 0 && !overlay) {
+        build = state.build;
+      } else {
+        location.reload();
+      }
     } else if (overlay) {
       overlay.remove();
       overlay = null;
