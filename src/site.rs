@@ -168,7 +168,6 @@ pub struct SiteView {
 pub struct SectionLink {
     pub name: String,
     pub url: String,
-    pub count: usize,
 }
 
 /// A document as it appears in lists and cards.
@@ -506,14 +505,14 @@ pub fn build_with(kb: &KnowledgeBase, theme: &Theme, cache: &Cache) -> Result<Si
             .map(|k| SectionLink {
                 name: section_of(k),
                 url: format!("{base}{}/", section_of(k)),
-                count: kinds[k].len(),
             })
             .collect(),
         version: env!("CARGO_PKG_VERSION"),
     };
     let site_bytes = serde_json::to_vec(&site).unwrap_or_default();
-    // Every page shows the site view (its navigation counts documents): when
-    // it changes, or nothing was built before, everything is made anew.
+    // Every page shows the site view: when it changes (another title, a new
+    // kind of document), or nothing was built before, everything is made anew.
+    // It holds no counts, so that adding a document is not such a change.
     let full = last.as_ref().is_none_or(|l| l.site_bytes != site_bytes);
     let old_docs: &[LastDoc] = last.as_ref().map_or(&[], |l| l.docs.as_slice());
     lap("summaries", &mut timings);
@@ -962,9 +961,14 @@ fn dashboard(
         .collect();
     let postmortems = list_of("postmortem");
     let (overdue, overdue_count) = overdue_items(kb, summaries, 12);
+    let counts: Vec<serde_json::Value> = section_order(kinds)
+        .iter()
+        .map(|k| serde_json::json!({"name": section_of(k), "url": format!("{}{}/", kb.config.base_path(), section_of(k)), "count": kinds[k].len()}))
+        .collect();
     render(
         "index.html",
         vec![
+            ("sections", json(&counts)),
             ("open_incidents", json(&open)),
             (
                 "recent_postmortems",
