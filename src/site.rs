@@ -273,19 +273,22 @@ pub fn section_of(kind: &str) -> String {
 
 /// The page path of a document, relative to the site root, ending in `/`.
 pub fn page_path(doc: &Document) -> String {
-    let slug: String = doc
-        .id
-        .to_lowercase()
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.' {
-                c
-            } else {
-                '-'
-            }
-        })
-        .collect();
-    format!("{}/{}/", section_of(&doc.kind), slug.trim_matches('.'))
+    let mut out = String::with_capacity(doc.kind.len() + doc.id.len() + 3);
+    out.push_str(&doc.kind);
+    out.push_str("s/");
+    let start = out.len();
+    for c in doc.id.chars().flat_map(char::to_lowercase) {
+        let keep = c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.';
+        out.push(if keep { c } else { '-' });
+    }
+    let slug = out[start..].trim_matches('.');
+    if slug.len() != out.len() - start {
+        let slug = slug.to_string();
+        out.truncate(start);
+        out.push_str(&slug);
+    }
+    out.push('/');
+    out
 }
 
 /// Durations read the same on every page and in the terminal (`report`).
@@ -657,7 +660,7 @@ pub fn build_with(kb: &KnowledgeBase, theme: &Theme, cache: &Cache) -> Result<Si
                 ("kind", json(kind)),
                 ("title", json(&capitalize(&section_of(kind)))),
                 ("count", json(&idx.len())),
-                ("rows", json(&join_rows(idx, &rows, |r| &r.0))),
+                ("rows", json(&ROWS)),
                 ("filter_services", json(&services)),
                 (
                     "filter_years",
@@ -665,6 +668,7 @@ pub fn build_with(kb: &KnowledgeBase, theme: &Theme, cache: &Cache) -> Result<Si
                 ),
             ],
         )?;
+        let out = splice(&out, ROWS, idx, &rows, |r| &r.0);
         files.insert(format!("{}/index.html", section_of(kind)), out);
     }
 
@@ -672,9 +676,15 @@ pub fn build_with(kb: &KnowledgeBase, theme: &Theme, cache: &Cache) -> Result<Si
     // the first spelling names it.
     let mut tags: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
     let mut spelling: HashMap<String, &str> = HashMap::new();
+    // Few tags, many uses: each spelling is slugified once.
+    let mut slugs: HashMap<&str, String> = HashMap::new();
     for (i, d) in docs.iter().enumerate() {
         for t in &d.meta.tags {
-            let name = *spelling.entry(tag_slug(t)).or_insert(t.as_str());
+            let slug = slugs.entry(t.as_str()).or_insert_with(|| tag_slug(t));
+            let name = match spelling.get(slug.as_str()) {
+                Some(name) => *name,
+                None => *spelling.entry(slug.clone()).or_insert(t.as_str()),
+            };
             let list = tags.entry(name).or_default();
             if list.last() != Some(&i) {
                 list.push(i);
@@ -710,9 +720,10 @@ pub fn build_with(kb: &KnowledgeBase, theme: &Theme, cache: &Cache) -> Result<Si
                 vec![
                     ("tag", json(tag)),
                     ("count", json(&idx.len())),
-                    ("items", json(&join_rows(&idx, &rows, |r| &r.1))),
+                    ("items", json(&ROWS)),
                 ],
             )?;
+            let out = splice(&out, ROWS, &idx, &rows, |r| &r.1);
             Ok((format!("tags/{}/index.html", tag_slug(tag)), out))
         })
         .collect();
@@ -808,25 +819,43 @@ pub fn build_with(kb: &KnowledgeBase, theme: &Theme, cache: &Cache) -> Result<Si
             .map(|(k, v)| (k.to_string(), v))
             .collect();
         drop(shared);
+        // The paths of documents kept from the last build are moved over.
+        let mut old_docs = last.map(|l| l.docs).unwrap_or_default();
         let docs_now: Vec<LastDoc> = summaries
             .into_iter()
             .zip(rows)
             .zip(records)
             .zip(deps)
             .enumerate()
-            .map(|(i, (((summary, (row, item)), record), deps))| LastDoc {
-                rel_path: docs[i].rel_path.clone(),
-                stamp: docs[i].stamp,
-                page: format!("{}index.html", page_path(&docs[i])),
-                incident_like: incident_like[i],
-                summary,
-                deps,
-                row,
-                item,
-                record,
-                metrics_sig: metrics_sigs[i],
+            .map(|(i, (((summary, (row, item)), record), deps))| {
+                let (rel_path, page) = match old_of[i].map(|o| &mut old_docs[o]) {
+                    Some(old) if !fresh[i] => (
+                        std::mem::take(&mut old.rel_path),
+                        std::mem::take(&mut old.page),
+                    ),
+                    _ => (
+                        docs[i].rel_path.clone(),
+                        format!("{}index.html", page_path(&docs[i])),
+                    ),
+                };
+                (i, rel_path, page, summary, row, item, record, deps)
             })
+            .map(
+                |(i, rel_path, page, summary, row, item, record, deps)| LastDoc {
+                    rel_path,
+                    stamp: docs[i].stamp,
+                    page,
+                    incident_like: incident_like[i],
+                    summary,
+                    deps,
+                    row,
+                    item,
+                    record,
+                    metrics_sig: metrics_sigs[i],
+                },
+            )
             .collect();
+        drop(old_docs);
         *cache.last.lock().unwrap() = Some(Last {
             site_bytes,
             docs: docs_now,
@@ -1076,11 +1105,21 @@ fn documents_by_kind<'a>(
     for (i, d) in docs.iter().enumerate() {
         kinds.entry(d.kind.as_str()).or_default().push(i);
     }
+    // Dates as numbers: this runs on every rebuild in `serve`.
+    let dates: Vec<Option<u32>> = summaries
+        .iter()
+        .map(|s| {
+            s.date.as_deref().map(|d| {
+                d.bytes().filter(u8::is_ascii_digit).fold(0u32, |n, c| {
+                    n.wrapping_mul(10).wrapping_add(u32::from(c - b'0'))
+                })
+            })
+        })
+        .collect();
     for list in kinds.values_mut() {
         list.sort_by(|&a, &b| {
-            summaries[b]
-                .date
-                .cmp(&summaries[a].date)
+            dates[b]
+                .cmp(&dates[a])
                 .then_with(|| summaries[a].id.cmp(&summaries[b].id))
         });
     }
@@ -1272,12 +1311,34 @@ fn list_item(d: &DocSummary) -> String {
     )
 }
 
-fn join_rows<T>(idx: &[usize], rows: &[T], pick: impl Fn(&T) -> &Arc<str>) -> String {
-    let mut out = String::with_capacity(idx.iter().map(|&i| pick(&rows[i]).len()).sum());
+/// Stands for the rows of a list in its template's output: a list can hold
+/// thousands of rows, which are spliced in afterwards, copied once, rather
+/// than carried through the template engine's values.
+const ROWS: &str = "<!--hindsight:rows-->";
+
+/// `page` with its first `marker` replaced by the rows `idx` of `rows`.
+fn splice<T>(
+    page: &Bytes,
+    marker: &str,
+    idx: &[usize],
+    rows: &[T],
+    pick: impl Fn(&T) -> &Arc<str>,
+) -> Bytes {
+    let text: &[u8] = page;
+    let Some(at) = text
+        .windows(marker.len())
+        .position(|w| w == marker.as_bytes())
+    else {
+        return page.clone();
+    };
+    let size: usize = idx.iter().map(|&i| pick(&rows[i]).len()).sum();
+    let mut out = Vec::with_capacity(text.len() + size);
+    out.extend_from_slice(&text[..at]);
     for &i in idx {
-        out.push_str(pick(&rows[i]));
+        out.extend_from_slice(pick(&rows[i]).as_bytes());
     }
-    out
+    out.extend_from_slice(&text[at + marker.len()..]);
+    Arc::new(out)
 }
 
 /// Open action items past due on the build date, oldest first: the first
