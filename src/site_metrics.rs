@@ -7,6 +7,7 @@ use crate::charts;
 use crate::render::escape;
 use crate::report;
 use crate::site::DocSummary;
+use rayon::prelude::*;
 use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
 
@@ -194,6 +195,9 @@ pub fn action_item_rows(items: &[ActionItemRow], urls: &HashMap<&str, &str>) -> 
     out
 }
 
+/// How many done items `/action-items/` lists, newest first.
+pub const DONE_SHOWN: usize = 200;
+
 /// Template values for `/action-items/`.
 pub fn action_item_values(
     m: &Metrics,
@@ -216,7 +220,19 @@ pub fn action_item_values(
             _ => a.due.cmp(&b.due),
         })
     });
-    let owned: Vec<ActionItemRow> = items.into_iter().cloned().collect();
+    // Every open item, and only the latest done ones: the page is for what is
+    // left to do (tens of thousands of rows are unreadable, and slow to load);
+    // the exports hold every item.
+    let done_total = items.iter().filter(|r| r.state.as_str() == "done").count();
+    let open = items.len() - done_total;
+    let owned: Vec<ActionItemRow> = items.into_iter().take(open + DONE_SHOWN).cloned().collect();
+    let done_shown = owned.len() - open;
+    // Each row renders its Markdown: in parallel, in order.
+    let rows: String = owned
+        .par_chunks(256)
+        .map(|chunk| action_item_rows(chunk, &urls))
+        .collect::<Vec<String>>()
+        .concat();
     let owners: Vec<&str> = {
         let mut o: Vec<&str> = m.items.iter().filter_map(|r| r.owner).collect();
         o.sort_unstable();
@@ -238,10 +254,9 @@ pub fn action_item_values(
             "stats",
             serde_json::to_value(&m.action_items).unwrap_or_default(),
         ),
-        (
-            "rows",
-            serde_json::Value::String(action_item_rows(&owned, &urls)),
-        ),
+        ("rows", serde_json::Value::String(rows)),
+        ("done_shown", done_shown.into()),
+        ("done_total", done_total.into()),
         (
             "filter_owners",
             serde_json::to_value(owners).unwrap_or_default(),
