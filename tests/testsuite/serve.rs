@@ -506,6 +506,60 @@ fn an_edit_is_served_within_a_second() {
     );
 }
 
+/// After an edit, open pages are told which pages changed: the edited page
+/// and the lists showing it are named, a page it does not touch is not (so
+/// it does not reload).
+#[test]
+fn events_name_the_pages_an_edit_changed() {
+    let server = Server::start();
+    let mut stream = TcpStream::connect(&server.addr).unwrap();
+    write!(
+        stream,
+        "GET /__hindsight/events HTTP/1.1\r\nHost: x\r\n\r\n"
+    )
+    .unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stream).lines() {
+            let Ok(line) = line else { return };
+            if let Some(data) = line.strip_prefix("data: ") {
+                let _ = tx.send(data.to_string());
+            }
+        }
+    });
+    let hello: serde_json::Value =
+        serde_json::from_str(&rx.recv_timeout(Duration::from_secs(10)).unwrap()).unwrap();
+    assert!(
+        hello.get("pages").is_none(),
+        "the first message names no pages: {hello}"
+    );
+    edit(
+        &server,
+        PM,
+        "Deploys at night need the same canary",
+        "Deploys after dark need the same canary",
+    );
+    let event: serde_json::Value =
+        serde_json::from_str(&rx.recv_timeout(Duration::from_secs(10)).unwrap()).unwrap();
+    assert_eq!(event["from"], hello["build"], "{event}");
+    assert_eq!(event["errors"], false, "{event}");
+    let pages: Vec<&str> = event["pages"]
+        .as_array()
+        .unwrap_or_else(|| panic!("pages listed: {event}"))
+        .iter()
+        .filter_map(|p| p.as_str())
+        .collect();
+    assert!(pages.contains(&PM_URL), "{pages:?}");
+    assert!(
+        !pages.contains(&"/runbooks/rb-checkout-rollback/"),
+        "{pages:?}"
+    );
+    assert!(!pages.contains(&"/404.html"), "{pages:?}");
+}
+
 #[test]
 fn a_broken_edit_shows_its_errors_and_keeps_the_last_good_site() {
     let server = Server::start();
