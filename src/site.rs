@@ -1349,24 +1349,31 @@ fn overdue_items<'a>(
     limit: usize,
 ) -> (Vec<OwnedItemJson<'a>>, usize) {
     // The same items and rule as /action-items/ (`aggregate`): postmortems' items.
-    let mut items: Vec<(&str, usize, &crate::model::ActionItem)> = vec![];
+    let mut items: Vec<(&str, usize, usize)> = vec![];
     for (i, doc) in kb
         .documents
         .iter()
         .enumerate()
         .filter(|(_, d)| d.kind == "postmortem")
     {
-        for item in &doc.structure.action_items {
+        for (k, item) in doc.structure.action_items.iter().enumerate() {
             if crate::aggregate::item_state(item, kb.today).0
                 == crate::aggregate::ItemState::Overdue
             {
-                items.push((item.due.as_ref().map_or("", |t| t.raw.as_str()), i, item));
+                items.push((item.due.as_ref().map_or("", |t| t.raw.as_str()), i, k));
             }
         }
     }
-    // Stable, like the sort by due of the views this replaces.
-    items.sort_by(|a, b| a.0.cmp(b.0));
+    // By due date, then in document order: only the first `limit` are sorted.
     let count = items.len();
+    if items.len() > limit && limit > 0 {
+        items.select_nth_unstable(limit - 1);
+        items.truncate(limit);
+    }
+    items.sort_unstable();
+    let items = items
+        .into_iter()
+        .map(|(due, i, k)| (due, i, &kb.documents[i].structure.action_items[k]));
     let views = items
         .into_iter()
         .take(limit)
