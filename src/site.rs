@@ -274,6 +274,11 @@ pub fn section_of(kind: &str) -> String {
 /// The page path of a document, relative to the site root, ending in `/`.
 pub fn page_path(doc: &Document) -> String {
     let mut out = String::with_capacity(doc.kind.len() + doc.id.len() + 3);
+    page_path_into(doc, &mut out);
+    out
+}
+
+fn page_path_into(doc: &Document, out: &mut String) {
     out.push_str(&doc.kind);
     out.push_str("s/");
     let start = out.len();
@@ -288,7 +293,6 @@ pub fn page_path(doc: &Document) -> String {
         out.push_str(&slug);
     }
     out.push('/');
-    out
 }
 
 /// Durations read the same on every page and in the terminal (`report`).
@@ -388,10 +392,20 @@ fn summarize(kb: &KnowledgeBase, i: usize) -> DocSummary {
 
 /// Checks that no two documents land on the same page (ids differing only in case).
 pub fn collisions(kb: &KnowledgeBase) -> Vec<Diagnostic> {
-    let mut seen: HashMap<String, usize> = HashMap::new();
+    // Runs before every build in `serve`: pages are compared by a hash of
+    // their path (made in one reused buffer), and equal hashes by the path.
+    let mut seen: HashMap<u64, usize> = HashMap::with_capacity(kb.documents.len());
     let mut diags = vec![];
+    let mut path = String::new();
     for (i, doc) in kb.documents.iter().enumerate() {
-        if let Some(&j) = seen.get(&page_path(doc)) {
+        path.clear();
+        page_path_into(doc, &mut path);
+        let key = fingerprint(&[path.as_bytes()]);
+        let same = seen
+            .get(&key)
+            .copied()
+            .filter(|&j| page_path(&kb.documents[j]) == path);
+        if let Some(j) = same {
             diags.push(
                 Diagnostic::error(
                     "output-collision",
@@ -409,7 +423,7 @@ pub fn collisions(kb: &KnowledgeBase) -> Vec<Diagnostic> {
                 ),
             );
         } else {
-            seen.insert(page_path(doc), i);
+            seen.entry(key).or_insert(i);
         }
     }
     diags
@@ -1105,17 +1119,7 @@ fn documents_by_kind<'a>(
     for (i, d) in docs.iter().enumerate() {
         kinds.entry(d.kind.as_str()).or_default().push(i);
     }
-    // Dates as numbers: this runs on every rebuild in `serve`.
-    let dates: Vec<Option<u32>> = summaries
-        .iter()
-        .map(|s| {
-            s.date.as_deref().map(|d| {
-                d.bytes().filter(u8::is_ascii_digit).fold(0u32, |n, c| {
-                    n.wrapping_mul(10).wrapping_add(u32::from(c - b'0'))
-                })
-            })
-        })
-        .collect();
+    let dates = date_keys(summaries);
     for list in kinds.values_mut() {
         list.sort_by(|&a, &b| {
             dates[b]
@@ -1124,6 +1128,21 @@ fn documents_by_kind<'a>(
         });
     }
     kinds
+}
+
+/// Each summary's date as a number that sorts like it (`YYYYMMDD`): sorting
+/// runs on every rebuild in `serve`, and strings compare slower.
+fn date_keys(summaries: &[DocSummary]) -> Vec<Option<u32>> {
+    summaries
+        .iter()
+        .map(|s| {
+            s.date.as_deref().map(|d| {
+                d.bytes().filter(u8::is_ascii_digit).fold(0u32, |n, c| {
+                    n.wrapping_mul(10).wrapping_add(u32::from(c - b'0'))
+                })
+            })
+        })
+        .collect()
 }
 
 /// The sections in the navigation: the four known kinds first, then the others.
@@ -1697,8 +1716,9 @@ impl<'a> Shared<'a> {
                 }
             }
         }
+        let dates = date_keys(summaries);
         for list in by_service.values_mut() {
-            list.sort_by(|&a, &b| summaries[b].date.cmp(&summaries[a].date));
+            list.sort_by(|&a, &b| dates[b].cmp(&dates[a]));
         }
         let mut interned: HashMap<&str, u32> = HashMap::new();
         let mut intern = |words: &'a [String]| -> Vec<u32> {
