@@ -19,7 +19,7 @@ use std::io::Write;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::sync::{Arc, Condvar, Mutex, RwLock};
+use std::sync::{mpsc, Arc, Condvar, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
 #[derive(Args, Debug)]
@@ -215,6 +215,11 @@ impl Workspace {
     /// After a good `build_pages`: the files it left for later (see `site::finish`).
     pub fn finish(&self) -> Result<Vec<(String, site::Bytes)>, String> {
         self.with_site_kb(|kb| site::finish(kb, &self.theme, &self.cache))
+    }
+
+    /// One step of `finish`; None when nothing is left.
+    pub fn finish_step(&self) -> Result<Option<Vec<(String, site::Bytes)>>, String> {
+        self.with_site_kb(|kb| site::finish_step(kb, &self.theme, &self.cache))
     }
 
     /// Runs `f` on the knowledge base the site is built from (drafts left out
@@ -759,9 +764,42 @@ fn watch_and_rebuild(
     timings: bool,
 ) -> ExitCode {
     let output = root.join("public");
+    // Whether the last good build left work for later (`Workspace::finish`).
+    let mut unfinished = false;
     loop {
-        let Ok(first) = rx.recv() else {
-            return ExitCode::SUCCESS;
+        let first = if unfinished {
+            // Later work waits for a quiet moment, and yields to the next
+            // edit between its steps: a save is never queued behind it.
+            match rx.recv_timeout(IDLE) {
+                Ok(event) => event,
+                Err(mpsc::RecvTimeoutError::Timeout) => {
+                    let t = Instant::now();
+                    match workspace.finish_step() {
+                        Ok(Some(files)) => {
+                            if timings {
+                                eprintln!(
+                                    "timings (ms): after serving {:.1} ({} files)",
+                                    t.elapsed().as_secs_f64() * 1000.0,
+                                    files.len()
+                                );
+                            }
+                            shared.add_files(files);
+                        }
+                        Ok(None) => unfinished = false,
+                        Err(e) => {
+                            eprintln!("error[theme]: {e}");
+                            unfinished = false;
+                        }
+                    }
+                    continue;
+                }
+                Err(mpsc::RecvTimeoutError::Disconnected) => return ExitCode::SUCCESS,
+            }
+        } else {
+            let Ok(first) = rx.recv() else {
+                return ExitCode::SUCCESS;
+            };
+            first
         };
         let mut events = vec![first];
         // Collect until the file system is quiet for the debounce window.
@@ -822,27 +860,13 @@ fn watch_and_rebuild(
             report_errors(&outcome.errors, &workspace);
         }
         remember_sources(shared, &outcome.errors, &workspace);
-        let good = outcome.site.is_some();
+        unfinished = outcome.site.is_some();
         shared.publish(outcome);
-        // Served: now what no page of the edit waits for.
-        if good {
-            let t = Instant::now();
-            match workspace.finish() {
-                Ok(files) => {
-                    if timings {
-                        eprintln!(
-                            "timings (ms): after serving {:.1} ({} files)",
-                            t.elapsed().as_secs_f64() * 1000.0,
-                            files.len()
-                        );
-                    }
-                    shared.add_files(files);
-                }
-                Err(e) => eprintln!("error[theme]: {e}"),
-            }
-        }
     }
 }
+
+/// How long the watcher waits for another edit before it does later work.
+const IDLE: Duration = Duration::from_millis(150);
 
 const RELOAD_JS: &str = include_str!("../themes/default/static/reload.js");
 

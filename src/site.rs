@@ -896,10 +896,24 @@ pub fn finish(
     theme: &Theme,
     cache: &Cache,
 ) -> Result<Vec<(String, Bytes)>, String> {
+    let mut out = vec![];
+    while let Some(files) = finish_step(kb, theme, cache)? {
+        out.extend(files);
+    }
+    Ok(out)
+}
+
+/// One step of `finish`: the exports, or the metrics. None when nothing is
+/// left to do. `serve` takes one step at a time while no edit is waiting.
+pub fn finish_step(
+    kb: &KnowledgeBase,
+    theme: &Theme,
+    cache: &Cache,
+) -> Result<Option<Vec<(String, Bytes)>>, String> {
     use std::sync::atomic::Ordering::Relaxed;
     let mut guard = cache.last.lock().unwrap();
     let Some(last) = guard.as_mut() else {
-        return Ok(vec![]);
+        return Ok(None);
     };
     let same = last.docs.len() == kb.documents.len()
         && last
@@ -908,7 +922,7 @@ pub fn finish(
             .zip(&kb.documents)
             .all(|(l, d)| l.stamp == d.stamp);
     if !same || !(last.exports_stale || last.metrics_stale) {
-        return Ok(vec![]);
+        return Ok(None);
     }
     let bytes = |s: String| Arc::new(s.into_bytes());
     let summaries: Vec<DocSummary> = last.docs.iter().map(|d| d.summary.clone()).collect();
@@ -921,8 +935,7 @@ pub fn finish(
         let records: Vec<Option<Arc<str>>> = last.docs.iter().map(|d| d.record.clone()).collect();
         out.push((INCIDENTS_API.into(), bytes(incidents_json(&records))));
         last.exports_stale = false;
-    }
-    if last.metrics_stale {
+    } else if last.metrics_stale {
         let mut ctx = tera::Context::new();
         ctx.insert("site", &last.site);
         let (figures, sparklines, outputs) = metrics_outputs(kb, theme, &ctx, &summaries)?;
@@ -973,7 +986,7 @@ pub fn finish(
     for (path, content) in &out {
         last.files.insert(path.clone(), content.clone());
     }
-    Ok(out)
+    Ok(Some(out))
 }
 
 pub const SEARCH_INDEX: &str = "search-index.json";
