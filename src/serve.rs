@@ -866,7 +866,7 @@ fn watch_and_rebuild(
 }
 
 /// How long the watcher waits for another edit before it does later work.
-const IDLE: Duration = Duration::from_millis(150);
+const IDLE: Duration = Duration::from_millis(1000);
 
 const RELOAD_JS: &str = include_str!("../themes/default/static/reload.js");
 
