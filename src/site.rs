@@ -635,15 +635,10 @@ pub fn build_with(kb: &KnowledgeBase, theme: &Theme, cache: &Cache) -> Result<Si
             ),
         })
         .collect();
-    let dirty_kinds: BTreeSet<&str> = (0..n)
-        .filter(|&i| dirty_new[i])
-        .map(|i| docs[i].kind.as_str())
-        .chain(
-            (0..old_docs.len())
-                .filter(|&o| dirty_old[o])
-                .map(|o| old_docs[o].summary.kind.as_str()),
-        )
-        .collect();
+    let dirty_kinds: BTreeSet<&str> =
+        changed_summaries(&summaries, &dirty_new, old_docs, &dirty_old)
+            .map(|s| s.kind.as_str())
+            .collect();
     let render = |template: &str, values: Vec<(&str, serde_json::Value)>| {
         let mut ctx = ctx.clone();
         for (k, v) in values {
@@ -705,16 +700,11 @@ pub fn build_with(kb: &KnowledgeBase, theme: &Theme, cache: &Cache) -> Result<Si
             }
         }
     }
-    let dirty_tags: HashSet<String> = (0..n)
-        .filter(|&i| dirty_new[i])
-        .flat_map(|i| summaries[i].tags.iter())
-        .chain(
-            (0..old_docs.len())
-                .filter(|&o| dirty_old[o])
-                .flat_map(|o| old_docs[o].summary.tags.iter()),
-        )
-        .map(|t| tag_slug(t))
-        .collect();
+    let dirty_tags: HashSet<String> =
+        changed_summaries(&summaries, &dirty_new, old_docs, &dirty_old)
+            .flat_map(|s| s.tags.iter())
+            .map(|t| tag_slug(t))
+            .collect();
     let tag_list: Vec<serde_json::Value> = tags
         .iter()
         .map(|(t, docs)| serde_json::json!({"name": t, "slug": tag_slug(t), "count": docs.len(), "url": format!("{base}tags/{}/", tag_slug(t))}))
@@ -1106,6 +1096,22 @@ fn metrics_outputs<'k>(
             .unwrap_or_default(),
     };
     Ok((figures, sparklines, outputs))
+}
+
+/// The summaries of changed documents, as they are now and as they were.
+fn changed_summaries<'s>(
+    summaries: &'s [DocSummary],
+    dirty_new: &'s [bool],
+    old_docs: &'s [LastDoc],
+    dirty_old: &'s [bool],
+) -> impl Iterator<Item = &'s DocSummary> {
+    let new = summaries.iter().zip(dirty_new).filter(|(_, d)| **d);
+    let old = old_docs
+        .iter()
+        .map(|o| &o.summary)
+        .zip(dirty_old)
+        .filter(|(_, d)| **d);
+    new.chain(old).map(|(s, _)| s)
 }
 
 /// For each document, its index in the last build (by path), if it was there.
