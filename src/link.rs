@@ -6,12 +6,13 @@
 
 use crate::diagnostic::{Diagnostic, Pos};
 use crate::model::Document;
-use std::collections::HashMap;
+use rayon::prelude::*;
+use std::hash::BuildHasher;
 
 #[derive(Debug, Clone, Default)]
 pub struct LinkGraph {
-    pub by_id: HashMap<String, usize>,
-    pub by_path: HashMap<String, usize>,
+    pub by_id: Index,
+    pub by_path: Index,
     /// Documents each document refers to (front matter and body), in order, deduplicated.
     pub outgoing: Vec<Vec<usize>>,
     /// Documents that refer to each document, sorted by index.
@@ -30,51 +31,220 @@ impl LinkGraph {
     }
 }
 
+/// Ids or paths to document indexes. `link` builds two on every run and
+/// looks up every reference in them: the keys are kept in one buffer and the
+/// table holds where each key is and its value, so building allocates a few
+/// buffers instead of a string per document, and a lookup reads the table and
+/// the key, not a string allocated somewhere else for each key.
+#[derive(Clone, Default)]
+pub struct Index {
+    keys: String,
+    table: hashbrown::HashTable<Entry>,
+    hasher: hashbrown::DefaultHashBuilder,
+}
+
+#[derive(Clone)]
+struct Entry {
+    /// The key's range in `Index::keys`.
+    start: usize,
+    end: usize,
+    value: usize,
+}
+
+impl Index {
+    pub fn with_capacity(n: usize) -> Self {
+        Index {
+            // Paths in a knowledge base are a few dozen bytes.
+            keys: String::with_capacity(n * 48),
+            table: hashbrown::HashTable::with_capacity(n),
+            ..Index::default()
+        }
+    }
+
+    pub fn get(&self, key: &str) -> Option<&usize> {
+        let hash = self.hasher.hash_one(key);
+        let entry = self
+            .table
+            .find(hash, |e| &self.keys[e.start..e.end] == key)?;
+        Some(&entry.value)
+    }
+
+    /// Sets the value of `key`, returning its previous value (like `HashMap::insert`).
+    pub fn insert(&mut self, key: &str, value: usize) -> Option<usize> {
+        let hash = self.hasher.hash_one(key);
+        let Index {
+            keys,
+            table,
+            hasher,
+        } = self;
+        if let Some(e) = table.find_mut(hash, |e| &keys[e.start..e.end] == key) {
+            return Some(std::mem::replace(&mut e.value, value));
+        }
+        let start = keys.len();
+        keys.push_str(key);
+        let entry = Entry {
+            start,
+            end: keys.len(),
+            value,
+        };
+        let keys = &*keys;
+        table.insert_unique(hash, entry, |e| hasher.hash_one(&keys[e.start..e.end]));
+        None
+    }
+
+    pub fn len(&self) -> usize {
+        self.table.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.table.is_empty()
+    }
+
+    /// Keys and values, in no particular order.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, usize)> {
+        self.table
+            .iter()
+            .map(|e| (&self.keys[e.start..e.end], e.value))
+    }
+}
+
+impl std::fmt::Debug for Index {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_map().entries(self.iter()).finish()
+    }
+}
+
 /// Splits a link into its path and fragment, if it points at a local Markdown file.
 pub fn local_markdown_target(dest: &str) -> Option<(&str, Option<&str>)> {
-    if dest.contains("://")
-        || dest.starts_with("mailto:")
-        || dest.starts_with('#')
-        || dest.starts_with('/')
-    {
+    let bytes = dest.as_bytes();
+    if matches!(bytes.first(), Some(b'#' | b'/')) || bytes.starts_with(b"mailto:") {
         return None;
     }
-    let (path, fragment) = match dest.split_once('#') {
-        Some((p, f)) => (p, Some(f)),
+    // One pass over the bytes (`link` asks this of every link): a `://`
+    // anywhere, the first `#`, and the first `?` before it.
+    let (mut hash, mut query) = (None, None);
+    for (i, &b) in bytes.iter().enumerate() {
+        match b {
+            b':' if bytes[i + 1..].starts_with(b"//") => return None,
+            b'#' if hash.is_none() => hash = Some(i),
+            b'?' if hash.is_none() && query.is_none() => query = Some(i),
+            _ => {}
+        }
+    }
+    let (path, fragment) = match hash {
+        Some(h) => (&dest[..h], Some(&dest[h + 1..])),
         None => (dest, None),
     };
-    let path = path.split('?').next().unwrap_or(path);
+    let path = query.map_or(path, |q| &path[..q]);
     path.ends_with(".md").then_some((path, fragment))
 }
 
 /// Resolves `target` relative to the folder of `from` (both relative to the root).
 pub fn resolve_relative(from: &str, target: &str) -> String {
-    let mut parts: Vec<&str> = from.split('/').collect();
-    parts.pop();
-    let decoded = target.replace("%20", " ");
-    for seg in decoded.split('/') {
+    // Byte loops rather than `str` searches: paths are short, and `parse`
+    // resolves every link of every document.
+    let last_slash = |s: &str| s.bytes().rposition(|b| b == b'/');
+    // `out` is the `/`-joined list of `depth` parts; no part contains a `/`.
+    let (mut out, mut depth) = match last_slash(from) {
+        Some(i) => (
+            String::from(&from[..i]),
+            from.bytes().filter(|&b| b == b'/').count(),
+        ),
+        None => (String::new(), 0),
+    };
+    let bytes = target.as_bytes();
+    let mut start = 0;
+    // The segments of `target.split('/')`.
+    while start <= bytes.len() {
+        let end = bytes[start..]
+            .iter()
+            .position(|&b| b == b'/')
+            .map_or(bytes.len(), |i| start + i);
+        let seg = &target[start..end];
+        start = end + 1;
         match seg {
             "" | "." => {}
             ".." => {
-                parts.pop();
+                match depth {
+                    0 => {}
+                    1 => out.clear(),
+                    _ => {
+                        let i = last_slash(&out).expect("more than one part has a separator");
+                        out.truncate(i);
+                    }
+                }
+                depth = depth.saturating_sub(1);
             }
-            s => parts.push(s),
+            s => {
+                if depth > 0 {
+                    out.push('/');
+                }
+                if s.bytes().any(|b| b == b'%') && s.contains("%20") {
+                    out.push_str(&s.replace("%20", " "));
+                } else {
+                    out.push_str(s);
+                }
+                depth += 1;
+            }
         }
     }
-    parts.join("/")
+    out
 }
 
 pub fn link(docs: &[Document]) -> (LinkGraph, Vec<Diagnostic>) {
-    let mut diags = vec![];
+    let ((by_path, (by_id, mut diags)), kinds) = rayon::join(
+        || {
+            rayon::join(
+                || {
+                    let mut by_path = Index::with_capacity(docs.len());
+                    for (i, doc) in docs.iter().enumerate() {
+                        by_path.insert(&doc.rel_path, i);
+                    }
+                    by_path
+                },
+                || index_ids(docs),
+            )
+        },
+        || Kinds::of(docs),
+    );
+    let has_catalog = kinds.names.contains(&"service");
     let mut graph = LinkGraph {
-        outgoing: vec![vec![]; docs.len()],
+        by_id,
+        by_path,
+        outgoing: Vec::with_capacity(docs.len()),
         backlinks: vec![vec![]; docs.len()],
         postmortems: vec![vec![]; docs.len()],
-        ..Default::default()
+        body_links: Vec::with_capacity(docs.len()),
+        has_catalog,
     };
+    // Each document's references on its own (in parallel), then the edges
+    // between them in document order, so the result does not depend on threads.
+    let edges: Vec<Edges> = docs
+        .par_iter()
+        .enumerate()
+        .map(|(i, doc)| edges(&graph, &kinds, docs, i, doc))
+        .collect();
+    for (i, e) in edges.into_iter().enumerate() {
+        for j in e.postmortem_of {
+            graph.postmortems[j].push(i);
+        }
+        // Pushed in increasing `i`: backlinks are sorted by index.
+        for &j in &e.out {
+            graph.backlinks[j].push(i);
+        }
+        graph.outgoing.push(e.out);
+        graph.body_links.push(e.body_links);
+        diags.extend(e.diags);
+    }
+    (graph, diags)
+}
+
+/// Ids to documents; a repeated id is an error and keeps its first document.
+fn index_ids(docs: &[Document]) -> (Index, Vec<Diagnostic>) {
+    let mut diags = vec![];
+    let mut by_id = Index::with_capacity(docs.len());
     for (i, doc) in docs.iter().enumerate() {
-        graph.by_path.insert(doc.rel_path.clone(), i);
-        if let Some(&first) = graph.by_id.get(&doc.id) {
+        if let Some(&first) = by_id.get(&doc.id) {
             diags.push(
                 Diagnostic::error(
                     "duplicate-id",
@@ -88,98 +258,155 @@ pub fn link(docs: &[Document]) -> (LinkGraph, Vec<Diagnostic>) {
                 )),
             );
         } else {
-            graph.by_id.insert(doc.id.clone(), i);
+            by_id.insert(&doc.id, i);
         }
-        graph.has_catalog |= doc.kind == "service";
+    }
+    (by_id, diags)
+}
+
+/// What one document refers to, found from the indexes of `graph`.
+struct Edges {
+    /// Documents it refers to, in order, deduplicated, without itself.
+    out: Vec<usize>,
+    body_links: Vec<Option<usize>>,
+    /// Incidents it is the postmortem of.
+    postmortem_of: Vec<usize>,
+    diags: Vec<Diagnostic>,
+}
+
+/// The kind of each document as a number: comparing a reference's kind with
+/// its target's then reads no string of the target document.
+struct Kinds<'a> {
+    names: Vec<&'a str>,
+    of: Vec<usize>,
+}
+
+impl<'a> Kinds<'a> {
+    fn of(docs: &'a [Document]) -> Self {
+        let mut numbers: std::collections::HashMap<&str, usize> = Default::default();
+        let mut names = vec![];
+        let of = docs
+            .iter()
+            .map(|d| {
+                *numbers.entry(d.kind.as_str()).or_insert_with(|| {
+                    names.push(d.kind.as_str());
+                    names.len() - 1
+                })
+            })
+            .collect();
+        Kinds { names, of }
     }
 
-    for (i, doc) in docs.iter().enumerate() {
-        let mut out: Vec<usize> = vec![];
-        for r in &doc.meta.refs {
-            let to_service = r.to.as_deref() == Some("service");
-            match graph.by_id.get(&r.target) {
-                Some(&j) => {
-                    if let Some(kind) = &r.to {
-                        if &docs[j].kind != kind {
-                            diags.push(
-                                Diagnostic::error(
-                                    "wrong-ref-kind",
-                                    &doc.rel_path,
-                                    r.pos,
-                                    format!(
-                                        "`{}` names {} `{}`, not a {kind}",
-                                        r.field, docs[j].kind, r.target
-                                    ),
-                                )
-                                .with_hint(format!("`{}` takes ids of {kind} documents", r.field)),
-                            );
-                            continue;
-                        }
+    fn name(&self, doc: usize) -> &'a str {
+        self.names[self.of[doc]]
+    }
+}
+
+fn edges(graph: &LinkGraph, kinds: &Kinds, docs: &[Document], i: usize, doc: &Document) -> Edges {
+    let mut e = Edges {
+        out: vec![],
+        body_links: Vec::with_capacity(doc.structure.links.len()),
+        postmortem_of: vec![],
+        diags: vec![],
+    };
+    let is_postmortem = kinds.name(i) == "postmortem";
+    for r in &doc.meta.refs {
+        match graph.by_id.get(r.target.as_str()) {
+            Some(&j) => {
+                if let Some(kind) = &r.to {
+                    if kinds.name(j) != kind {
+                        e.diags.push(
+                            Diagnostic::error(
+                                "wrong-ref-kind",
+                                &doc.rel_path,
+                                r.pos,
+                                format!(
+                                    "`{}` names {} `{}`, not a {kind}",
+                                    r.field, docs[j].kind, r.target
+                                ),
+                            )
+                            .with_hint(format!("`{}` takes ids of {kind} documents", r.field)),
+                        );
+                        continue;
                     }
-                    if r.field == "incident" && doc.kind == "postmortem" {
-                        graph.postmortems[j].push(i);
-                    }
-                    out.push(j);
                 }
+                if is_postmortem && r.field == "incident" {
+                    e.postmortem_of.push(j);
+                }
+                e.out.push(j);
+            }
+            None => {
+                let to_service = r.to.as_deref() == Some("service");
                 // Without a service catalog, service names are free text.
-                None if to_service && !graph.has_catalog => {}
-                None => {
-                    let what = r.to.as_deref().unwrap_or("document");
-                    let hint = if to_service {
-                        "the service catalog (content/services/) has no such id; add it or fix the name".to_string()
-                    } else {
-                        format!("no {what} has this id; check the spelling or create it")
-                    };
-                    diags.push(
-                        Diagnostic::error(
-                            "broken-link",
-                            &doc.rel_path,
-                            r.pos,
-                            format!("`{}` names unknown {what} `{}`", r.field, r.target),
-                        )
-                        .with_hint(hint),
-                    );
+                if to_service && !graph.has_catalog {
+                    continue;
                 }
+                let what = r.to.as_deref().unwrap_or("document");
+                let hint = if to_service {
+                    "the service catalog (content/services/) has no such id; add it or fix the name"
+                        .to_string()
+                } else {
+                    format!("no {what} has this id; check the spelling or create it")
+                };
+                e.diags.push(
+                    Diagnostic::error(
+                        "broken-link",
+                        &doc.rel_path,
+                        r.pos,
+                        format!("`{}` names unknown {what} `{}`", r.field, r.target),
+                    )
+                    .with_hint(hint),
+                );
             }
         }
-        let mut body_links = vec![];
-        for l in &doc.structure.links {
-            let Some((path, _fragment)) = local_markdown_target(&l.dest) else {
-                body_links.push(None);
-                continue;
-            };
-            let target = resolve_relative(&doc.rel_path, path);
-            match graph.by_path.get(&target) {
-                Some(&j) => {
-                    out.push(j);
-                    body_links.push(Some(j));
-                }
-                None => {
-                    body_links.push(None);
-                    diags.push(
-                        Diagnostic::error(
-                            "broken-link",
-                            &doc.rel_path,
-                            doc.pos(&l.range),
-                            format!("link to missing file `{path}`"),
-                        )
-                        .with_hint(format!("no document at {target}")),
-                    );
-                }
+    }
+    for l in &doc.structure.links {
+        // `parse` resolved the path; only the lookup depends on other documents.
+        let Some(target) = &l.resolved else {
+            e.body_links.push(None);
+            continue;
+        };
+        match graph.by_path.get(target.as_str()) {
+            Some(&j) => {
+                e.out.push(j);
+                e.body_links.push(Some(j));
+            }
+            None => {
+                e.body_links.push(None);
+                let path = local_markdown_target(&l.dest).map_or("", |(path, _)| path);
+                e.diags.push(
+                    Diagnostic::error(
+                        "broken-link",
+                        &doc.rel_path,
+                        doc.pos(&l.range),
+                        format!("link to missing file `{path}`"),
+                    )
+                    .with_hint(format!("no document at {target}")),
+                );
             }
         }
-        graph.body_links.push(body_links);
-        let mut seen = std::collections::HashSet::new();
+    }
+    dedup_edges(&mut e.out, i);
+    e
+}
+
+/// Drops edges to `i` itself and repeated edges, keeping the first of each.
+fn dedup_edges(out: &mut Vec<usize>, i: usize) {
+    if out.len() <= 32 {
+        // A document has few edges: a scan of the kept ones beats a set.
+        let mut kept = 0;
+        for k in 0..out.len() {
+            let j = out[k];
+            if j != i && !out[..kept].contains(&j) {
+                out[kept] = j;
+                kept += 1;
+            }
+        }
+        out.truncate(kept);
+    } else {
+        let mut seen = std::collections::HashSet::with_capacity(out.len());
         out.retain(|&j| j != i && seen.insert(j));
-        for &j in &out {
-            graph.backlinks[j].push(i);
-        }
-        graph.outgoing[i] = out;
     }
-    for b in &mut graph.backlinks {
-        b.sort_unstable();
-    }
-    (graph, diags)
 }
 
 /// A position of a reference, for diagnostics raised by later stages.
@@ -211,5 +438,151 @@ mod tests {
         );
         assert_eq!(local_markdown_target("https://x.org/a.md"), None);
         assert_eq!(local_markdown_target("../r/b.png"), None);
+        assert_eq!(local_markdown_target("a.md#x://y"), None);
+        assert_eq!(local_markdown_target("a:b/c.md"), Some(("a:b/c.md", None)));
+        assert_eq!(
+            local_markdown_target("c.md?x=1#f"),
+            Some(("c.md", Some("f")))
+        );
+        assert_eq!(
+            local_markdown_target("c.md#f?x"),
+            Some(("c.md", Some("f?x")))
+        );
+    }
+
+    #[test]
+    fn index_behaves_like_a_map() {
+        let mut index = Index::with_capacity(2);
+        let mut map = std::collections::HashMap::new();
+        // More keys than the capacity: the table grows and rehashes.
+        for n in 0..500usize {
+            let key = format!("content/k{}.md", n % 300);
+            assert_eq!(index.insert(&key, n), map.insert(key, n));
+        }
+        assert_eq!(index.len(), map.len());
+        for (k, v) in &map {
+            assert_eq!(index.get(k), Some(v));
+        }
+        assert_eq!(index.get("content/k300.md"), None);
+        assert_eq!(index.get(""), None);
+        index.insert("", 7);
+        assert_eq!(index.get(""), Some(&7));
+        let mut all: Vec<(&str, usize)> = index.iter().collect();
+        all.sort_unstable();
+        assert_eq!(all.len(), 301);
+        assert_eq!(all[0], ("", 7));
+        assert_eq!(all[1], ("content/k0.md", 300));
+    }
+
+    /// The version with `str` searches and a vector of parts, as the reference.
+    fn resolve_by_parts(from: &str, target: &str) -> String {
+        let mut parts: Vec<&str> = from.split('/').collect();
+        parts.pop();
+        let decoded = target.replace("%20", " ");
+        for seg in decoded.split('/') {
+            match seg {
+                "" | "." => {}
+                ".." => {
+                    parts.pop();
+                }
+                s => parts.push(s),
+            }
+        }
+        parts.join("/")
+    }
+
+    /// The `str`-search version `local_markdown_target` replaced, as the reference.
+    fn local_markdown_target_by_search(dest: &str) -> Option<(&str, Option<&str>)> {
+        if dest.contains("://")
+            || dest.starts_with("mailto:")
+            || dest.starts_with('#')
+            || dest.starts_with('/')
+        {
+            return None;
+        }
+        let (path, fragment) = match dest.split_once('#') {
+            Some((p, f)) => (p, Some(f)),
+            None => (dest, None),
+        };
+        let path = path.split('?').next().unwrap_or(path);
+        path.ends_with(".md").then_some((path, fragment))
+    }
+
+    #[test]
+    fn one_pass_link_split_matches_str_searches() {
+        let dests = [
+            "",
+            "#",
+            "/",
+            ":",
+            "://",
+            "a.md",
+            "a.md:",
+            "a.md:/",
+            "a.md://",
+            "a.md#x://y",
+            "a?b.md",
+            "a.md?x",
+            "a.md?x#y",
+            "a.md#y?x",
+            "a.md##",
+            "a#b#c.md",
+            "??.md",
+            "mailto:a.md",
+            "mailto",
+            "http://x/a.md",
+            "../r/b.md#step-2",
+            "é.md#ü",
+            "x/ä?.md",
+            "a:/b.md",
+            "a:b//c.md",
+            "a.md#",
+            "a.md?",
+        ];
+        for dest in dests {
+            assert_eq!(
+                local_markdown_target(dest),
+                local_markdown_target_by_search(dest),
+                "{dest:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn resolving_by_bytes_matches_resolving_by_parts() {
+        let froms = [
+            "",
+            "a.md",
+            "content/a.md",
+            "content/x/a.md",
+            "content//a.md",
+            "/a.md",
+            "content/x/",
+        ];
+        let targets = [
+            "",
+            "b.md",
+            "./b.md",
+            "../b.md",
+            "../../b.md",
+            "../../../../b.md",
+            "x//y/./b.md",
+            "/b.md",
+            "a%20b/c%20d.md",
+            "%20/../b.md",
+            "..",
+            "../",
+            "x/..",
+            "./../x/../../y.md",
+        ];
+        for from in froms {
+            for target in targets {
+                assert_eq!(
+                    resolve_relative(from, target),
+                    resolve_by_parts(from, target),
+                    "{from:?} {target:?}"
+                );
+            }
+        }
     }
 }

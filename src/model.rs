@@ -88,6 +88,10 @@ pub struct Section {
 pub struct Link {
     pub dest: String,
     pub range: Range<usize>,
+    /// For a link to a local Markdown file, the path it points at relative to
+    /// the root (`content/runbooks/x.md`), resolved once by `parse`: `link`
+    /// looks it up on every run, and `serve` re-runs `link` on every change.
+    pub resolved: Option<String>,
 }
 
 /// A GFM task-list item of a postmortem's Action Items section.

@@ -158,7 +158,11 @@ pub fn parse(file: SourceFile) -> (Document, Vec<Diagnostic>) {
     let kind = scalar("kind")
         .or_else(|| kind_from_path(&rel_path))
         .unwrap_or_default();
-    let structure = structure(&text, body_start);
+    let mut structure = structure(&text, body_start);
+    for l in &mut structure.links {
+        l.resolved = crate::link::local_markdown_target(&l.dest)
+            .map(|(path, _fragment)| crate::link::resolve_relative(&rel_path, path));
+    }
     let doc = Document {
         rel_path,
         text,
@@ -232,6 +236,7 @@ pub fn structure(text: &str, body_start: usize) -> Structure {
             Event::Start(Tag::Link { dest_url, .. }) => links.push(Link {
                 dest: dest_url.to_string(),
                 range,
+                resolved: None,
             }),
             Event::Start(Tag::List(_)) => {
                 // A nested list ends the first block of the enclosing task item.
