@@ -7,6 +7,7 @@ use crate::diagnostic::{Diagnostic, Pos};
 use crate::link::LinkGraph;
 use crate::model::{Document, Meta, TimelineTime};
 use chrono::{DateTime, Duration, FixedOffset, NaiveDate, TimeZone};
+use rayon::prelude::*;
 
 /// The incident metadata that governs a document: its own when it carries
 /// `started_at` (an incident, or a standalone postmortem), else its incident's.
@@ -30,100 +31,110 @@ pub fn resolve_timeline(
     times: &[Option<TimelineTime>],
     start: DateTime<FixedOffset>,
 ) -> Vec<Option<DateTime<FixedOffset>>> {
+    resolved_times(times.iter().copied(), start).collect()
+}
+
+/// `resolve_timeline` as an iterator, for callers that need no vector.
+fn resolved_times(
+    times: impl Iterator<Item = Option<TimelineTime>>,
+    start: DateTime<FixedOffset>,
+) -> impl Iterator<Item = Option<DateTime<FixedOffset>>> {
     let offset = *start.offset();
     let mut current = start;
-    times
-        .iter()
-        .map(|t| {
-            let t = (*t)?;
-            let zone = t.offset.and_then(FixedOffset::east_opt).unwrap_or(offset);
-            let date = match t.date {
-                Some(d) => d,
-                None => current.with_timezone(&zone).date_naive(),
-            };
-            let mut at = zone.from_local_datetime(&date.and_time(t.time)).single()?;
-            if t.date.is_none() && current - at > Duration::hours(12) {
-                at += Duration::days(1);
-            }
-            current = at;
-            Some(at)
-        })
-        .collect()
+    times.map(move |t| {
+        let t = t?;
+        let zone = t.offset.and_then(FixedOffset::east_opt).unwrap_or(offset);
+        let date = match t.date {
+            Some(d) => d,
+            None => current.with_timezone(&zone).date_naive(),
+        };
+        let mut at = zone.from_local_datetime(&date.and_time(t.time)).single()?;
+        if t.date.is_none() && current - at > Duration::hours(12) {
+            at += Duration::days(1);
+        }
+        current = at;
+        Some(at)
+    })
 }
 
 pub fn check_timelines(docs: &[Document], graph: &LinkGraph) -> Vec<Diagnostic> {
+    // Documents on their own, in parallel; `collect` keeps their order.
+    docs.par_iter()
+        .flat_map_iter(|doc| check_timeline(docs, graph, doc))
+        .collect()
+}
+
+fn check_timeline(docs: &[Document], graph: &LinkGraph, doc: &Document) -> Vec<Diagnostic> {
     let mut diags = vec![];
-    for doc in docs {
-        let entries = &doc.structure.timeline;
-        if entries.is_empty() {
-            continue;
-        }
-        for e in entries.iter().filter(|e| e.time.is_none()) {
+    let entries = &doc.structure.timeline;
+    if entries.is_empty() {
+        return diags;
+    }
+    for e in entries.iter().filter(|e| e.time.is_none()) {
+        diags.push(
+            Diagnostic::warning(
+                "timeline-time",
+                &doc.rel_path,
+                doc.pos(&e.range),
+                "timeline entry does not start with a time",
+            )
+            .with_hint(
+                "start each entry with a time: `14:02`, `2026-11-03 14:02 UTC` or `**14:02**`",
+            ),
+        );
+    }
+    let Some(meta) = incident_meta(docs, graph, doc) else {
+        if let Some(e) = entries
+            .iter()
+            .find(|e| e.time.is_some_and(|t| t.date.is_none()))
+        {
             diags.push(
                 Diagnostic::warning(
-                    "timeline-time",
+                    "timeline-no-date",
                     &doc.rel_path,
                     doc.pos(&e.range),
-                    "timeline entry does not start with a time",
+                    "bare times need an incident start to take their date from",
                 )
-                .with_hint(
-                    "start each entry with a time: `14:02`, `2026-11-03 14:02 UTC` or `**14:02**`",
-                ),
+                .with_hint("set `incident:` or `started_at:`, or write full dates"),
             );
         }
-        let Some(meta) = incident_meta(docs, graph, doc) else {
-            if let Some(e) = entries
-                .iter()
-                .find(|e| e.time.is_some_and(|t| t.date.is_none()))
-            {
-                diags.push(
-                    Diagnostic::warning(
-                        "timeline-no-date",
-                        &doc.rel_path,
-                        doc.pos(&e.range),
-                        "bare times need an incident start to take their date from",
-                    )
-                    .with_hint("set `incident:` or `started_at:`, or write full dates"),
-                );
-            }
-            continue;
-        };
-        let start = meta.started().expect("incident_meta has a start");
-        let times: Vec<_> = entries.iter().map(|e| e.time).collect();
-        let resolved = resolve_timeline(&times, start);
-        // Entries are written to the minute: compare the window at minute precision.
-        let window_start = start - Duration::seconds(start.timestamp().rem_euclid(60));
-        let window_end = meta.resolved().map(|r| r + Duration::seconds(59));
-        let mut previous: Option<DateTime<FixedOffset>> = None;
-        for (e, at) in entries.iter().zip(resolved) {
-            let Some(at) = at else { continue };
-            let pos = doc.pos(&e.range);
-            if previous.is_some_and(|p| at < p) {
-                diags.push(
-                    Diagnostic::error(
-                        "timeline-order",
-                        &doc.rel_path,
-                        pos,
-                        "timeline entry is earlier than the one before it",
-                    )
-                    .with_hint("keep the timeline in chronological order"),
-                );
-            } else if at < window_start || window_end.is_some_and(|end| at > end) {
-                diags.push(
-                    Diagnostic::warning(
-                        "timeline-window",
-                        &doc.rel_path,
-                        pos,
-                        format!(
-                            "timeline entry ({}) is outside the incident window",
-                            at.format("%Y-%m-%d %H:%M %:z")
-                        ),
-                    )
-                    .with_hint("the incident runs from `started_at` to `resolved_at`"),
-                );
-            }
-            previous = Some(previous.map_or(at, |p| p.max(at)));
+        return diags;
+    };
+    let start = meta.started().expect("incident_meta has a start");
+    let resolved = resolved_times(entries.iter().map(|e| e.time), start);
+    // Entries are written to the minute: compare the window at minute precision.
+    let window_start = start - Duration::seconds(start.timestamp().rem_euclid(60));
+    let window_end = meta.resolved().map(|r| r + Duration::seconds(59));
+    let mut previous: Option<DateTime<FixedOffset>> = None;
+    for (e, at) in entries.iter().zip(resolved) {
+        let Some(at) = at else { continue };
+        // Only for a diagnostic: mapping an offset to a line is not free.
+        let pos = || doc.pos(&e.range);
+        if previous.is_some_and(|p| at < p) {
+            diags.push(
+                Diagnostic::error(
+                    "timeline-order",
+                    &doc.rel_path,
+                    pos(),
+                    "timeline entry is earlier than the one before it",
+                )
+                .with_hint("keep the timeline in chronological order"),
+            );
+        } else if at < window_start || window_end.is_some_and(|end| at > end) {
+            diags.push(
+                Diagnostic::warning(
+                    "timeline-window",
+                    &doc.rel_path,
+                    pos(),
+                    format!(
+                        "timeline entry ({}) is outside the incident window",
+                        at.format("%Y-%m-%d %H:%M %:z")
+                    ),
+                )
+                .with_hint("the incident runs from `started_at` to `resolved_at`"),
+            );
         }
+        previous = Some(previous.map_or(at, |p| p.max(at)));
     }
     diags
 }
