@@ -12,6 +12,7 @@ use crate::template::{FieldSpec, FieldType, Template, Templates, COMMON_FIELDS};
 use crate::yaml::{Node, Value};
 use chrono::{DateTime, FixedOffset, NaiveDate};
 use regex::Regex;
+use std::borrow::Cow;
 use std::sync::LazyLock;
 
 pub struct Context<'a> {
@@ -84,7 +85,7 @@ struct Validator<'a> {
 }
 
 fn node_pos(node: &Node) -> Pos {
-    let len = node.scalar_text().map_or(1, |s| s.chars().count());
+    let len = node.scalar_str().map_or(1, |s| s.chars().count());
     Pos::new(node.line, node.column, len)
 }
 
@@ -100,9 +101,15 @@ impl Validator<'_> {
     fn fields(&mut self, front: &Node, t: &Template, meta: &mut Meta) {
         let mut seen = vec![];
         for (key, value) in front.entries() {
-            let name = key.scalar_text().unwrap_or_default();
-            seen.push(name.clone());
-            let spec = t.field(&name).cloned().or_else(|| common_field(&name));
+            let name = key.scalar_str().unwrap_or_default();
+            // The template's spec as it is: a copy would copy its pattern, and
+            // a copied `Regex` starts with empty caches.
+            let spec = match t.field(&name) {
+                Some(spec) => Some(Cow::Borrowed(spec)),
+                None => common_field(&name).map(Cow::Owned),
+            };
+            seen.push(name);
+            let name = seen.last().expect("just pushed");
             let Some(spec) = spec else {
                 let known: Vec<&str> = t
                     .fields
@@ -110,7 +117,7 @@ impl Validator<'_> {
                     .map(|f| f.name.as_str())
                     .chain(COMMON_FIELDS)
                     .collect();
-                let hint = match closest(&name, &known) {
+                let hint = match closest(name, &known) {
                     Some(s) => format!("did you mean `{s}`?"),
                     None => format!("`{}` documents take: {}", t.name, known.join(", ")),
                 };
@@ -122,12 +129,12 @@ impl Validator<'_> {
                 );
                 continue;
             };
-            if self.value(&spec, value, &name) {
-                extract(&name, &spec, value, meta);
+            if self.value(&spec, value, name) {
+                extract(name, &spec, value, meta);
             }
         }
         for spec in &t.fields {
-            if spec.required && spec.default.is_none() && !seen.contains(&spec.name) {
+            if spec.required && spec.default.is_none() && !seen.iter().any(|s| *s == spec.name) {
                 self.error(
                     "missing-field",
                     Pos::new(1, 1, 3),
@@ -169,7 +176,7 @@ impl Validator<'_> {
             }
             return true;
         }
-        let text = node.scalar_text();
+        let text = node.scalar_str();
         match spec.ty {
             FieldType::String | FieldType::Text | FieldType::Id | FieldType::Ref => {
                 let Some(text) = text.filter(|_| !matches!(node.value, Value::Bool(_))) else {
@@ -271,7 +278,7 @@ impl Validator<'_> {
                     spec.values.iter().map(String::as_str).collect()
                 };
                 let text = text.unwrap_or_default();
-                if values.contains(&text.as_str()) {
+                if values.contains(&text.as_ref()) {
                     return true;
                 }
                 let (code, what) = if spec.ty == FieldType::Severity {
@@ -365,7 +372,7 @@ impl Validator<'_> {
                 let mut ok = true;
                 if !spec.keys.is_empty() {
                     for (k, v) in node.entries() {
-                        let key = k.scalar_text().unwrap_or_default();
+                        let key = k.scalar_str().unwrap_or_default();
                         match spec.keys.iter().find(|s| s.name == key) {
                             Some(sub) => ok &= self.value(sub, v, &format!("{name}.{key}")),
                             None => {

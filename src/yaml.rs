@@ -6,6 +6,7 @@
 //! bound alias expansion, reject duplicate keys with the second key's position,
 //! and cap nesting depth (see ARCHITECTURE.md).
 
+use std::borrow::Cow;
 use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser};
 use yaml_rust2::scanner::{Marker, TScalarStyle};
 
@@ -48,11 +49,16 @@ impl Node {
 
     /// A scalar as text, whatever YAML resolved it to (`tier: 1` and `tier: "1"`).
     pub fn scalar_text(&self) -> Option<String> {
+        self.scalar_str().map(Cow::into_owned)
+    }
+
+    /// `scalar_text` without copying a string: validation reads every field.
+    pub fn scalar_str(&self) -> Option<Cow<'_, str>> {
         match &self.value {
-            Value::Str(s) => Some(s.clone()),
-            Value::Int(i) => Some(i.to_string()),
-            Value::Float(f) => Some(f.to_string()),
-            Value::Bool(b) => Some(b.to_string()),
+            Value::Str(s) => Some(Cow::Borrowed(s)),
+            Value::Int(i) => Some(Cow::Owned(i.to_string())),
+            Value::Float(f) => Some(Cow::Owned(f.to_string())),
+            Value::Bool(b) => Some(Cow::Owned(b.to_string())),
             _ => None,
         }
     }
@@ -218,11 +224,12 @@ impl Builder {
                     if node.value == Value::Null && node.line > key.line {
                         node.line = key.line;
                         node.column =
-                            key.column + key.scalar_text().map_or(0, |k| k.chars().count()) + 1;
+                            key.column + key.scalar_str().map_or(0, |k| k.chars().count()) + 1;
                     }
-                    let key_text = key.scalar_text();
-                    if key_text.is_some()
-                        && entries.iter().any(|(k, _)| k.scalar_text() == key_text)
+                    // Compared without copies: this runs for every key against
+                    // every earlier key of its mapping.
+                    let key_text = key.scalar_str();
+                    if key_text.is_some() && entries.iter().any(|(k, _)| k.scalar_str() == key_text)
                     {
                         self.problems.push(YamlProblem {
                             code: "duplicate-key",
