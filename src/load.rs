@@ -113,8 +113,23 @@ fn walk(root: &Path, dir: &str, diags: &mut Vec<Diagnostic>) -> (Vec<String>, Ve
     if !base.is_dir() {
         return (markdown, other);
     }
+    // Sorted at the end, each path by its names from `root`: the order of a
+    // walk with each folder's entries sorted by name (`sort_by_file_name`,
+    // which asks every entry its name again at every comparison: a third of
+    // `load` for 10,000 files).
+    let sort_key = |path: &Path| -> Vec<u8> {
+        let rel = path.strip_prefix(root).unwrap_or(path);
+        let mut key = vec![];
+        for c in rel.components() {
+            // No name contains a NUL, which sorts before every other byte.
+            key.extend_from_slice(c.as_os_str().as_encoded_bytes());
+            key.push(0);
+        }
+        key
+    };
+    let (mut markdown_keyed, mut other_keyed) = (vec![], vec![]);
     // follow_links detects loops and reports them as errors instead of recursing forever.
-    for entry in WalkDir::new(&base).follow_links(true).sort_by_file_name() {
+    for entry in WalkDir::new(&base).follow_links(true) {
         let entry = match entry {
             Ok(entry) => entry,
             Err(e) => {
@@ -141,12 +156,17 @@ fn walk(root: &Path, dir: &str, diags: &mut Vec<Diagnostic>) -> (Vec<String>, Ve
         if name.starts_with('.') || name.ends_with('~') || name.ends_with(".swp") {
             continue;
         }
-        let rel = rel_path(root, entry.path());
+        let rel = (sort_key(entry.path()), rel_path(root, entry.path()));
         if name.ends_with(".md") {
-            markdown.push(rel);
+            markdown_keyed.push(rel);
         } else {
-            other.push(rel);
+            other_keyed.push(rel);
         }
+    }
+    for (keyed, list) in [(markdown_keyed, &mut markdown), (other_keyed, &mut other)] {
+        let mut keyed = keyed;
+        keyed.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        list.extend(keyed.into_iter().map(|(_, rel)| rel));
     }
     (markdown, other)
 }
