@@ -422,13 +422,21 @@ fn heading_level(level: HeadingLevel) -> u8 {
 
 /// GitHub-style anchor: lowercase, alphanumerics kept, spaces to `-`.
 pub fn slugify(title: &str) -> String {
-    let mut out = String::new();
-    for c in title.chars().flat_map(char::to_lowercase) {
+    let mut out = String::with_capacity(title.len());
+    let mut push = |c: char| {
         if c.is_alphanumeric() || c == '_' {
             out.push(c);
         } else if (c == ' ' || c == '-') && !out.ends_with('-') {
             out.push('-');
         }
+    };
+    // Most titles are ASCII, where lowercasing needs no iterator per character.
+    if title.is_ascii() {
+        title
+            .bytes()
+            .for_each(|b| push(b.to_ascii_lowercase().into()));
+    } else {
+        title.chars().flat_map(char::to_lowercase).for_each(push);
     }
     let out = out.trim_matches('-').to_string();
     if out.is_empty() {
@@ -704,7 +712,7 @@ fn timeline_entry(text: &str, range: Range<usize>, event: Option<&Range<usize>>)
         );
         let time = chrono::NaiveTime::from_hms_opt(h, m, s)?;
         let date = match c.date {
-            Some(d) => Some(d.parse::<chrono::NaiveDate>().ok()?),
+            Some(d) => Some(crate::validate::parse_ymd(d).unwrap_or_else(|| d.parse().ok())?),
             None => None,
         };
         let offset = c.zone.map(parse_offset);

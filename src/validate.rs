@@ -678,7 +678,26 @@ pub fn review_due(meta: &Meta, config: &Config) -> Option<NaiveDate> {
 
 /// A calendar date, YYYY-MM-DD.
 pub fn parse_date(s: &str) -> Option<NaiveDate> {
-    s.trim().parse().ok()
+    let s = s.trim();
+    parse_ymd(s).unwrap_or_else(|| s.parse().ok())
+}
+
+/// `YYYY-MM-DD` in ASCII digits, read as chrono's `NaiveDate::from_str`
+/// reads it (tested) but without its general parser: timeline entries and
+/// action items carry tens of thousands of dates. None when `s` has another
+/// shape, for chrono to decide.
+pub fn parse_ymd(s: &str) -> Option<Option<NaiveDate>> {
+    let b = s.as_bytes();
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    let number = |digits: &[u8]| {
+        digits.iter().try_fold(0u32, |n, &c| {
+            c.is_ascii_digit().then(|| n * 10 + u32::from(c - b'0'))
+        })
+    };
+    let (y, m, d) = (number(&b[..4])?, number(&b[5..7])?, number(&b[8..])?);
+    Some(NaiveDate::from_ymd_opt(y as i32, m, d))
 }
 
 /// `90d`, `12w`, `6m`, `1y` in days.
@@ -725,6 +744,35 @@ fn edit_distance(a: &str, b: &str) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ymd_dates_read_as_chrono_reads_them() {
+        for y in [
+            0, 1, 99, 999, 1000, 1582, 1900, 2000, 2023, 2024, 2026, 9999,
+        ] {
+            for m in 0..=13 {
+                for d in 0..=32 {
+                    let s = format!("{y:04}-{m:02}-{d:02}");
+                    assert_eq!(parse_ymd(&s), Some(s.parse::<NaiveDate>().ok()), "{s}");
+                }
+            }
+        }
+        for s in [
+            "2026-1-03",
+            "2026-01-3",
+            "+2026-01-03",
+            "2026/01/03",
+            "2026-01-03 ",
+            "２０２６-01-03",
+        ] {
+            assert_eq!(parse_ymd(s), None, "{s}");
+        }
+        assert_eq!(parse_date(" 2026-02-29 "), None);
+        assert_eq!(
+            parse_date("2024-02-29"),
+            NaiveDate::from_ymd_opt(2024, 2, 29)
+        );
+    }
     use crate::parse::parse;
 
     fn check(path: &str, text: &str) -> (Document, Vec<Diagnostic>) {
