@@ -22,6 +22,8 @@ pub struct KnowledgeBase {
     /// Sorted by path, so every later stage is deterministic.
     pub documents: Vec<Document>,
     pub graph: LinkGraph,
+    /// What linking found per document, for the next `relink` (see `link::Memo`).
+    pub link_memo: link::Memo,
     /// The diagnostics of single files (load, parse, validate), which `relink`
     /// keeps; `serve` keeps them per file until the file changes.
     pub file_diagnostics: Vec<Diagnostic>,
@@ -105,6 +107,7 @@ fn from_inputs(
         templates,
         documents,
         graph: LinkGraph::default(),
+        link_memo: link::Memo::default(),
         file_diagnostics: vec![],
         asset_paths: assets,
         assets: vec![],
@@ -135,7 +138,8 @@ impl KnowledgeBase {
     pub fn relink(&mut self, file_diags: Vec<Diagnostic>) {
         let mut diags = file_diags.clone();
         self.file_diagnostics = file_diags;
-        let (graph, link_diags) = link::link(&self.documents);
+        let previous = std::mem::take(&mut self.graph);
+        let (graph, link_diags) = link::link_again(&self.documents, previous, &mut self.link_memo);
         diags.extend(link_diags);
         diags.extend(policy::check_timelines(&self.documents, &graph));
         diags.extend(policy::check_postmortems(

@@ -192,6 +192,102 @@ pub fn resolve_relative(from: &str, target: &str) -> String {
 }
 
 pub fn link(docs: &[Document]) -> (LinkGraph, Vec<Diagnostic>) {
+    link_again(docs, LinkGraph::default(), &mut Memo::default())
+}
+
+/// What the last `link_again` found for each document, so that the next one
+/// (in `serve`, after an edit) looks up only the references of documents
+/// that changed. Valid while no document is added, removed, renamed or
+/// changes its id or kind: those change the indexes every lookup reads.
+#[derive(Debug, Clone, Default)]
+pub struct Memo {
+    /// Per document: its stamp, path, id and kind when it was linked.
+    keys: Vec<(u64, String, String, String)>,
+    /// Per document: the incidents it is the postmortem of, and its diagnostics.
+    postmortem_of: Vec<Vec<usize>>,
+    diags: Vec<Vec<Diagnostic>>,
+    /// Repeated ids; computed again on every run since positions move.
+    has_duplicate_ids: bool,
+    kinds: Kinds,
+    /// False when the last run reused the keys of the one before.
+    keys_changed: bool,
+}
+
+impl Memo {
+    /// True unless the last `link_again` found the same paths, ids and kinds
+    /// as the one before: what depends only on them need not be redone.
+    pub fn keys_changed(&self) -> bool {
+        self.keys_changed
+    }
+
+    /// True when `docs` have the paths, ids and kinds the memo was made from.
+    fn same_keys(&self, docs: &[Document]) -> bool {
+        self.keys.len() == docs.len()
+            && !docs.is_empty()
+            && self
+                .keys
+                .iter()
+                .zip(docs)
+                .all(|((stamp, path, id, kind), d)| {
+                    *stamp == d.stamp || (*path == d.rel_path && *id == d.id && *kind == d.kind)
+                })
+    }
+}
+
+/// `link`, reusing `previous` (the graph `memo` describes) for documents whose
+/// stamp did not change. The result is the one `link` gives.
+pub fn link_again(
+    docs: &[Document],
+    previous: LinkGraph,
+    memo: &mut Memo,
+) -> (LinkGraph, Vec<Diagnostic>) {
+    if !memo.same_keys(docs) || previous.outgoing.len() != docs.len() {
+        return link_all(docs, memo);
+    }
+    memo.keys_changed = false;
+    let mut graph = previous;
+    let kinds = &memo.kinds;
+    let changed: Vec<usize> = (0..docs.len())
+        .filter(|&i| memo.keys[i].0 != docs[i].stamp)
+        .collect();
+    let edges: Vec<Edges> = changed
+        .par_iter()
+        .map(|&i| edges(&graph, kinds, docs, i, &docs[i]))
+        .collect();
+    for (&i, e) in changed.iter().zip(edges) {
+        // Take `i` out of the lists its old edges put it in, then put it
+        // where its new edges go, keeping each list sorted by index.
+        for &j in &graph.outgoing[i] {
+            graph.backlinks[j].retain(|&k| k != i);
+        }
+        for &j in &memo.postmortem_of[i] {
+            graph.postmortems[j].retain(|&k| k != i);
+        }
+        for &j in &e.out {
+            let at = graph.backlinks[j].partition_point(|&k| k < i);
+            graph.backlinks[j].insert(at, i);
+        }
+        for &j in &e.postmortem_of {
+            let at = graph.postmortems[j].partition_point(|&k| k <= i);
+            graph.postmortems[j].insert(at, i);
+        }
+        graph.outgoing[i] = e.out;
+        graph.body_links[i] = e.body_links;
+        memo.postmortem_of[i] = e.postmortem_of;
+        memo.diags[i] = e.diags;
+        memo.keys[i].0 = docs[i].stamp;
+    }
+    let mut diags = if memo.has_duplicate_ids {
+        index_ids(docs).1
+    } else {
+        vec![]
+    };
+    diags.extend(memo.diags.iter().flatten().cloned());
+    (graph, diags)
+}
+
+/// Links every document, and remembers what it found in `memo`.
+fn link_all(docs: &[Document], memo: &mut Memo) -> (LinkGraph, Vec<Diagnostic>) {
     let ((by_path, (by_id, mut diags)), kinds) = rayon::join(
         || {
             rayon::join(
@@ -207,7 +303,7 @@ pub fn link(docs: &[Document]) -> (LinkGraph, Vec<Diagnostic>) {
         },
         || Kinds::of(docs),
     );
-    let has_catalog = kinds.names.contains(&"service");
+    let has_catalog = kinds.names.iter().any(|k| k == "service");
     let mut graph = LinkGraph {
         by_id,
         by_path,
@@ -224,8 +320,19 @@ pub fn link(docs: &[Document]) -> (LinkGraph, Vec<Diagnostic>) {
         .enumerate()
         .map(|(i, doc)| edges(&graph, &kinds, docs, i, doc))
         .collect();
+    *memo = Memo {
+        keys: docs
+            .iter()
+            .map(|d| (d.stamp, d.rel_path.clone(), d.id.clone(), d.kind.clone()))
+            .collect(),
+        postmortem_of: Vec::with_capacity(docs.len()),
+        diags: Vec::with_capacity(docs.len()),
+        has_duplicate_ids: !diags.is_empty(),
+        kinds,
+        keys_changed: true,
+    };
     for (i, e) in edges.into_iter().enumerate() {
-        for j in e.postmortem_of {
+        for &j in &e.postmortem_of {
             graph.postmortems[j].push(i);
         }
         // Pushed in increasing `i`: backlinks are sorted by index.
@@ -234,7 +341,9 @@ pub fn link(docs: &[Document]) -> (LinkGraph, Vec<Diagnostic>) {
         }
         graph.outgoing.push(e.out);
         graph.body_links.push(e.body_links);
-        diags.extend(e.diags);
+        diags.extend(e.diags.iter().cloned());
+        memo.postmortem_of.push(e.postmortem_of);
+        memo.diags.push(e.diags);
     }
     (graph, diags)
 }
@@ -275,21 +384,23 @@ struct Edges {
 }
 
 /// The kind of each document as a number: comparing a reference's kind with
-/// its target's then reads no string of the target document.
-struct Kinds<'a> {
-    names: Vec<&'a str>,
+/// its target's then reads no string of the target document. A `Memo` keeps
+/// it, since it changes only with the keys.
+#[derive(Debug, Clone, Default)]
+struct Kinds {
+    names: Vec<String>,
     of: Vec<usize>,
 }
 
-impl<'a> Kinds<'a> {
-    fn of(docs: &'a [Document]) -> Self {
-        let mut numbers: std::collections::HashMap<&str, usize> = Default::default();
+impl Kinds {
+    fn of(docs: &[Document]) -> Self {
+        let mut numbers: foldhash::HashMap<&str, usize> = Default::default();
         let mut names = vec![];
         let of = docs
             .iter()
             .map(|d| {
                 *numbers.entry(d.kind.as_str()).or_insert_with(|| {
-                    names.push(d.kind.as_str());
+                    names.push(d.kind.clone());
                     names.len() - 1
                 })
             })
@@ -297,8 +408,8 @@ impl<'a> Kinds<'a> {
         Kinds { names, of }
     }
 
-    fn name(&self, doc: usize) -> &'a str {
-        self.names[self.of[doc]]
+    fn name(&self, doc: usize) -> &str {
+        &self.names[self.of[doc]]
     }
 }
 
@@ -582,6 +693,91 @@ mod tests {
                     resolve_by_parts(from, target),
                     "{from:?} {target:?}"
                 );
+            }
+        }
+    }
+
+    /// A document of the property test below: its id, kind (by folder),
+    /// references and body links drawn from a small set, so that they often
+    /// collide, break and point at each other.
+    fn arbitrary_doc() -> impl proptest::strategy::Strategy<Value = (usize, String)> {
+        use proptest::prelude::*;
+        let ids = ["INC-1", "INC-2", "PM-1", "PM-2", "RB-1", "NOPE"];
+        let targets = [
+            "../incidents/a.md",
+            "../postmortems/c.md",
+            "b.md",
+            "../runbooks/e.md",
+            "gone.md",
+            "https://x.org/a.md",
+        ];
+        (
+            0..6usize,
+            proptest::sample::select(ids.to_vec()),
+            proptest::sample::select(ids.to_vec()),
+            proptest::collection::vec(proptest::sample::select(ids.to_vec()), 0..3),
+            proptest::collection::vec(proptest::sample::select(targets.to_vec()), 0..4),
+            0..3usize,
+        )
+            .prop_map(|(slot, id, incident, related, links, blank_lines)| {
+                let related = related.join(", ");
+                let body: String = links.iter().map(|l| format!("See [x]({l}).\n")).collect();
+                let text = format!(
+                    "---\nid: {id}\ntitle: t\nseverity: SEV2\nstatus: resolved\nincident: {incident}\nrelated: [{related}]\nrunbooks: [RB-1]\nauthors: [dana]\n{}---\n## Summary\n{body}",
+                    "\n".repeat(blank_lines)
+                );
+                (slot, text)
+            })
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(300))]
+        /// `link_again` after any sequence of edits gives what `link` gives.
+        #[test]
+        fn linking_again_equals_linking_anew(
+            first in proptest::collection::vec(arbitrary_doc(), 6),
+            edits in proptest::collection::vec(arbitrary_doc(), 1..12),
+        ) {
+            let paths = [
+                "content/incidents/a.md",
+                "content/incidents/b.md",
+                "content/postmortems/c.md",
+                "content/postmortems/d.md",
+                "content/runbooks/e.md",
+                "content/postmortems/f.md",
+            ];
+            let config = crate::config::Config::default();
+            let (templates, _) = crate::template::Templates::load(&[]);
+            let ctx = crate::validate::Context {
+                config: &config,
+                templates: &templates,
+                today: chrono::NaiveDate::from_ymd_opt(2026, 11, 26).unwrap(),
+            };
+            let parse = |slot: usize, text: &str| {
+                let (mut doc, _) = crate::parse::parse(crate::model::SourceFile {
+                    rel_path: paths[slot].to_string(),
+                    text: text.to_string(),
+                });
+                crate::validate::validate(&mut doc, &ctx);
+                doc
+            };
+            let mut docs: Vec<Document> = (0..6).map(|slot| parse(slot, &first[slot].1)).collect();
+            let mut memo = Memo::default();
+            let (mut graph, _) = link_again(&docs, LinkGraph::default(), &mut memo);
+            for (slot, text) in edits {
+                docs[slot] = parse(slot, &text);
+                let (again, mut diags) = link_again(&docs, graph, &mut memo);
+                let (anew, mut expected) = link(&docs);
+                crate::diagnostic::sort(&mut diags);
+                crate::diagnostic::sort(&mut expected);
+                proptest::prop_assert_eq!(&again.outgoing, &anew.outgoing);
+                proptest::prop_assert_eq!(&again.backlinks, &anew.backlinks);
+                proptest::prop_assert_eq!(&again.postmortems, &anew.postmortems);
+                proptest::prop_assert_eq!(&again.body_links, &anew.body_links);
+                proptest::prop_assert_eq!(again.has_catalog, anew.has_catalog);
+                proptest::prop_assert_eq!(format!("{:?}", again.by_id.iter().collect::<std::collections::BTreeMap<_, _>>()), format!("{:?}", anew.by_id.iter().collect::<std::collections::BTreeMap<_, _>>()));
+                proptest::prop_assert_eq!(format!("{diags:?}"), format!("{expected:?}"));
+                graph = again;
             }
         }
     }

@@ -111,6 +111,9 @@ pub struct Workspace {
     other_diags: Vec<Diagnostic>,
     theme: Theme,
     pub cache: Cache,
+    /// Pages two documents would share (`site::collisions`), made again only
+    /// when paths, ids or kinds changed.
+    collisions: Vec<Diagnostic>,
     drafts: bool,
     /// When each step of the last `apply` ended, from its start.
     pub timings: Vec<(&'static str, Duration)>,
@@ -149,8 +152,10 @@ impl Workspace {
                 other_diags.push(d.clone());
             }
         }
+        let collisions = site::collisions(&kb);
         Ok(Workspace {
             kb,
+            collisions,
             file_diags,
             other_diags,
             theme,
@@ -190,7 +195,7 @@ impl Workspace {
             .filter(|d| d.severity == Severity::Error)
             .cloned()
             .collect();
-        errors.extend(site::collisions(&self.kb));
+        errors.extend(self.collisions.iter().cloned());
         if !errors.is_empty() {
             return BuildOutcome {
                 site: None,
@@ -290,29 +295,15 @@ impl Workspace {
             self.kb.read_assets();
         }
         self.timings.push(("read+parse", started.elapsed()));
+        // Every file's diagnostics, documents' and those of files that failed
+        // to load alike; `relink` sorts them.
         let mut diags: Vec<Diagnostic> = self.other_diags.clone();
-        for doc in &self.kb.documents {
-            diags.extend(
-                self.file_diags
-                    .get(&doc.rel_path)
-                    .into_iter()
-                    .flatten()
-                    .cloned(),
-            );
-        }
-        // Files that failed to load have diagnostics but no document.
-        for (path, d) in &self.file_diags {
-            if self
-                .kb
-                .documents
-                .binary_search_by(|doc| doc.rel_path.as_str().cmp(path.as_str()))
-                .is_err()
-            {
-                diags.extend(d.iter().cloned());
-            }
-        }
+        diags.extend(self.file_diags.values().flatten().cloned());
         self.timings.push(("diagnostics", started.elapsed()));
         self.kb.relink(diags);
+        if self.kb.link_memo.keys_changed() || !self.collisions.is_empty() {
+            self.collisions = site::collisions(&self.kb);
+        }
         self.timings.push(("relink", started.elapsed()));
         Ok(())
     }
@@ -451,6 +442,7 @@ impl KnowledgeBase {
             templates: self.templates.clone(),
             documents: self.documents.clone(),
             graph: self.graph.clone(),
+            link_memo: Default::default(),
             file_diagnostics: vec![],
             asset_paths: self.asset_paths.clone(),
             assets: self.assets.clone(),

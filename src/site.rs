@@ -14,7 +14,9 @@ use crate::{charts, policy, search, site_metrics};
 use chrono::{DateTime, FixedOffset, NaiveDate};
 use rayon::prelude::*;
 use serde::Serialize;
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+// foldhash: `serve` hashes every document's paths, services and tags on each rebuild.
+use foldhash::{HashMap, HashMapExt, HashSet};
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
