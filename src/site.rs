@@ -56,6 +56,8 @@ struct Last {
     files: BTreeMap<String, Bytes>,
     /// Paths of the tag pages, to drop those of tags that are gone.
     tag_pages: BTreeSet<String>,
+    /// Documents by tag (see `tag_map`).
+    tags: BTreeMap<String, Vec<usize>>,
     /// What the metrics gave the dashboard and the service pages.
     figures: Figures,
     sparklines: HashMap<String, String>,
@@ -461,6 +463,8 @@ pub fn build_with(kb: &KnowledgeBase, theme: &Theme, cache: &Cache) -> Result<Si
             new_of[o] = Some(i);
         }
     }
+    // No document came or went: indices are those of the last build.
+    let same_indices = n == new_of.len() && old_of.iter().enumerate().all(|(i, o)| *o == Some(i));
     let fresh: Vec<bool> = (0..n)
         .map(|i| old_of[i].is_none_or(|o| old_docs[o].stamp != docs[i].stamp))
         .collect();
@@ -488,13 +492,21 @@ pub fn build_with(kb: &KnowledgeBase, theme: &Theme, cache: &Cache) -> Result<Si
                     .is_some_and(|id| changed_ids.contains(id))
         })
         .collect();
-    let computed: Vec<Option<DocSummary>> = (0..n)
-        .into_par_iter()
-        .map(|i| recompute[i].then(|| summarize(kb, i)))
+    // Summaries are large: only the recomputed ones are made, then each is
+    // moved into place once.
+    let recomputed: Vec<usize> = (0..n).filter(|&i| recompute[i]).collect();
+    let mut computed: Vec<Option<DocSummary>> = recomputed
+        .par_iter()
+        .map(|&i| Some(summarize(kb, i)))
         .collect();
     let mut dirty_new = fresh.clone();
     let mut summaries: Vec<DocSummary> = Vec::with_capacity(n);
-    for (i, new) in computed.into_iter().enumerate() {
+    let mut next = recomputed.iter().zip(computed.iter_mut()).peekable();
+    for i in 0..n {
+        let new = match next.peek() {
+            Some((&j, _)) if j == i => next.next().and_then(|(_, s)| s.take()),
+            _ => None,
+        };
         let old = old_of[i].map(|o| &mut old_docs[o]);
         summaries.push(match (new, old) {
             (Some(new), Some(old)) => {
@@ -509,7 +521,8 @@ pub fn build_with(kb: &KnowledgeBase, theme: &Theme, cache: &Cache) -> Result<Si
             (None, None) => unreachable!("a document new to this build is fresh"),
         });
     }
-    let kinds = documents_by_kind(docs, &summaries);
+    let dates = date_keys(&summaries);
+    let kinds = documents_by_kind(docs, &summaries, &dates);
     let section_kinds = section_order(&kinds);
     let site = SiteView {
         title: kb.config.title.clone(),
@@ -554,7 +567,7 @@ pub fn build_with(kb: &KnowledgeBase, theme: &Theme, cache: &Cache) -> Result<Si
     let bytes = |s: String| Arc::new(s.into_bytes());
     let mut ctx = tera::Context::new();
     ctx.insert("site", &site);
-    let mut shared = Shared::new(kb, &summaries);
+    let mut shared = Shared::new(kb, &summaries, &dates);
     // `serve` makes metrics after it serves the pages (see `finish`), but for
     // its first build; a one-shot build makes them here.
     let defer = keep && !full;
@@ -605,18 +618,38 @@ pub fn build_with(kb: &KnowledgeBase, theme: &Theme, cache: &Cache) -> Result<Si
             files.remove(&old.page);
         }
     }
-    let mut deps: Vec<Vec<u32>> = (0..n)
-        .map(|i| match old_of[i] {
-            Some(o) if !to_render[i] => old_docs[o]
-                .deps
-                .iter()
-                .map(|&d| {
-                    new_of[d as usize].expect("a page showing a gone document is rendered") as u32
-                })
-                .collect(),
-            _ => vec![],
-        })
-        .collect();
+    // When no document came or went, the kept pages' dependencies are moved over as they are.
+    let mut deps: Vec<Vec<u32>> = match last.as_mut() {
+        Some(l) if same_indices => l
+            .docs
+            .iter_mut()
+            .zip(&to_render)
+            .map(|(old, &render)| {
+                if render {
+                    vec![]
+                } else {
+                    std::mem::take(&mut old.deps)
+                }
+            })
+            .collect(),
+        last => (0..n)
+            .map(|i| match old_of[i] {
+                Some(o) if !to_render[i] => last
+                    .as_ref()
+                    .expect("a document kept from the last build")
+                    .docs[o]
+                    .deps
+                    .iter()
+                    .map(|&d| {
+                        new_of[d as usize].expect("a page showing a gone document is rendered")
+                            as u32
+                    })
+                    .collect(),
+                _ => vec![],
+            })
+            .collect(),
+    };
+    let old_docs: &[LastDoc] = last.as_ref().map_or(&[], |l| l.docs.as_slice());
     for page in pages {
         let (i, html, page_deps) = page?;
         files.insert(format!("{}index.html", page_path(&docs[i])), html);
@@ -683,25 +716,18 @@ pub fn build_with(kb: &KnowledgeBase, theme: &Theme, cache: &Cache) -> Result<Si
         files.insert(format!("{}/index.html", section_of(kind)), out);
     }
 
-    // Tags that differ only in case or punctuation share one page (one slug):
-    // the first spelling names it.
-    let mut tags: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
-    let mut spelling: HashMap<String, &str> = HashMap::new();
-    // Few tags, many uses: each spelling is slugified once.
-    let mut slugs: HashMap<&str, String> = HashMap::new();
-    for (i, d) in docs.iter().enumerate() {
-        for t in &d.meta.tags {
-            let slug = slugs.entry(t.as_str()).or_insert_with(|| tag_slug(t));
-            let name = match spelling.get(slug.as_str()) {
-                Some(name) => *name,
-                None => *spelling.entry(slug.clone()).or_insert(t.as_str()),
-            };
-            let list = tags.entry(name).or_default();
-            if list.last() != Some(&i) {
-                list.push(i);
-            }
-        }
-    }
+    // The tag map changes only when documents come or go or their tags do;
+    // an edit of anything else keeps it, and the tags page with it.
+    let tags_kept = !full
+        && same_indices
+        && (0..n)
+            .filter(|&i| dirty_new[i])
+            .all(|i| old_docs[i].summary.tags == summaries[i].tags);
+    let tags = match last.as_mut() {
+        Some(l) if tags_kept => std::mem::take(&mut l.tags),
+        _ => tag_map(docs),
+    };
+    let old_docs: &[LastDoc] = last.as_ref().map_or(&[], |l| l.docs.as_slice());
     let dirty_tags: HashSet<String> =
         changed_summaries(&summaries, &dirty_new, old_docs, &dirty_old)
             .flat_map(|s| s.tags.iter())
@@ -711,10 +737,12 @@ pub fn build_with(kb: &KnowledgeBase, theme: &Theme, cache: &Cache) -> Result<Si
         .iter()
         .map(|(t, docs)| serde_json::json!({"name": t, "slug": tag_slug(t), "count": docs.len(), "url": format!("{base}tags/{}/", tag_slug(t))}))
         .collect();
-    files.insert(
-        "tags/index.html".into(),
-        render("tags.html", vec![("tags", json(&tag_list))])?,
-    );
+    if !tags_kept {
+        files.insert(
+            "tags/index.html".into(),
+            render("tags.html", vec![("tags", json(&tag_list))])?,
+        );
+    }
     let tag_pages: Vec<Result<(String, Bytes), String>> = tags
         .par_iter()
         .filter(|(tag, _)| full || dirty_tags.contains(&tag_slug(tag)))
@@ -867,6 +895,7 @@ pub fn build_with(kb: &KnowledgeBase, theme: &Theme, cache: &Cache) -> Result<Si
             docs: docs_now,
             files: files.clone(),
             tag_pages: tag_paths,
+            tags,
             figures,
             metrics_stale,
             sparklines,
@@ -933,7 +962,8 @@ pub fn finish_step(
         let (figures, sparklines, outputs) = metrics_outputs(kb, theme, &ctx, &summaries)?;
         cache.rendered.fetch_add(2, Relaxed);
         out.extend(outputs);
-        let mut shared = Shared::new(kb, &summaries);
+        let dates = date_keys(&summaries);
+        let mut shared = Shared::new(kb, &summaries, &dates);
         let redrawn: Vec<usize> = (0..kb.documents.len())
             .filter(|&i| {
                 let id = kb.documents[i].id.as_str();
@@ -953,7 +983,7 @@ pub fn finish_step(
             last.docs[i].deps = deps;
         }
         if figures != last.figures {
-            let kinds = documents_by_kind(&kb.documents, &summaries);
+            let kinds = documents_by_kind(&kb.documents, &summaries, &dates);
             let render = |template: &str, values: Vec<(&str, serde_json::Value)>| {
                 let mut ctx = ctx.clone();
                 for (k, v) in values {
@@ -1131,16 +1161,42 @@ fn match_documents(docs: &[Document], old: &[LastDoc]) -> Vec<Option<usize>> {
         .collect()
 }
 
+/// Documents by tag, in document order. Tags that differ only in case or
+/// punctuation share one page (one slug): the first spelling names it.
+fn tag_map(docs: &[Document]) -> BTreeMap<String, Vec<usize>> {
+    let mut tags: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+    let mut spelling: HashMap<String, &str> = HashMap::new();
+    // Few tags, many uses: each spelling is slugified once.
+    let mut slugs: HashMap<&str, String> = HashMap::new();
+    for (i, d) in docs.iter().enumerate() {
+        for t in &d.meta.tags {
+            let slug = slugs.entry(t.as_str()).or_insert_with(|| tag_slug(t));
+            let name = match spelling.get(slug.as_str()) {
+                Some(name) => *name,
+                None => *spelling.entry(slug.clone()).or_insert(t.as_str()),
+            };
+            let list = match tags.get_mut(name) {
+                Some(list) => list,
+                None => tags.entry(name.to_string()).or_default(),
+            };
+            if list.last() != Some(&i) {
+                list.push(i);
+            }
+        }
+    }
+    tags
+}
+
 /// Document indices by kind, each list newest first (undated last, then by id).
 fn documents_by_kind<'a>(
     docs: &'a [Document],
     summaries: &[DocSummary],
+    dates: &[Option<u32>],
 ) -> BTreeMap<&'a str, Vec<usize>> {
     let mut kinds: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
     for (i, d) in docs.iter().enumerate() {
         kinds.entry(d.kind.as_str()).or_default().push(i);
     }
-    let dates = date_keys(summaries);
     for list in kinds.values_mut() {
         list.sort_by(|&a, &b| {
             dates[b]
@@ -1389,21 +1445,25 @@ fn overdue_items<'a>(
     limit: usize,
 ) -> (Vec<OwnedItemJson<'a>>, usize) {
     // The same items and rule as /action-items/ (`aggregate`): postmortems' items.
-    let mut items: Vec<(&str, usize, usize)> = vec![];
-    for (i, doc) in kb
+    // In parallel: the dashboard is made on every rebuild in `serve`, and
+    // this reads every postmortem's items.
+    let mut items: Vec<(&str, usize, usize)> = kb
         .documents
-        .iter()
+        .par_iter()
         .enumerate()
         .filter(|(_, d)| d.kind == "postmortem")
-    {
-        for (k, item) in doc.structure.action_items.iter().enumerate() {
-            if crate::aggregate::item_state(item, kb.today).0
-                == crate::aggregate::ItemState::Overdue
-            {
-                items.push((item.due.as_ref().map_or("", |t| t.raw.as_str()), i, k));
-            }
-        }
-    }
+        .flat_map_iter(|(i, doc)| {
+            doc.structure
+                .action_items
+                .iter()
+                .enumerate()
+                .filter(|(_, item)| {
+                    crate::aggregate::item_state(item, kb.today).0
+                        == crate::aggregate::ItemState::Overdue
+                })
+                .map(move |(k, item)| (item.due.as_ref().map_or("", |t| t.raw.as_str()), i, k))
+        })
+        .collect();
     // By due date, then in document order: only the first `limit` are sorted.
     let count = items.len();
     if items.len() > limit && limit > 0 {
@@ -1675,8 +1735,8 @@ fn similar_incidents(ctx: &Shared<'_>, i: usize) -> Vec<usize> {
     candidates.sort_unstable();
     candidates.dedup();
     // Services and tags compare as interned numbers: this runs for every page.
-    let (my_services, my_tags) = &ctx.keys[i];
-    let count = |theirs: &[u32], mine: &[u32]| {
+    let (my_services, my_tags) = ctx.keys(i);
+    let count = |theirs: &[u64], mine: &[u64]| {
         theirs
             .iter()
             .filter(|x| mine.binary_search(x).is_ok())
@@ -1687,7 +1747,7 @@ fn similar_incidents(ctx: &Shared<'_>, i: usize) -> Vec<usize> {
         .into_iter()
         .filter(|&j| j != i)
         .map(|j| {
-            let (services, tags) = &ctx.keys[j];
+            let (services, tags) = ctx.keys(j);
             (count(services, my_services) * 2 + count(tags, my_tags), j)
         })
         .filter(|(s, j)| {
@@ -1714,12 +1774,30 @@ struct Shared<'a> {
     runbooks_of: HashMap<&'a str, Vec<usize>>,
     /// MTTR sparkline of each service document.
     sparklines: HashMap<&'a str, String>,
-    /// Each document's services and tags as sorted interned numbers.
-    keys: Vec<(Vec<u32>, Vec<u32>)>,
+    /// Each document's services and tags as sorted hashes (see `keys`).
+    keys: Vec<std::sync::OnceLock<(Vec<u64>, Vec<u64>)>>,
 }
 
 impl<'a> Shared<'a> {
-    fn new(kb: &'a KnowledgeBase, summaries: &'a [DocSummary]) -> Self {
+    /// Document `j`'s services and tags as sorted numbers, which `similar`
+    /// compares for every page. The hash is fixed, so every build agrees;
+    /// two names sharing a 64-bit hash would only make a look-alike look closer.
+    fn keys(&self, j: usize) -> &(Vec<u64>, Vec<u64>) {
+        self.keys[j].get_or_init(|| {
+            use std::hash::BuildHasher;
+            let hash = |words: &[String]| {
+                let state = foldhash::fast::FixedState::with_seed(0x5137_01a2);
+                let mut h: Vec<u64> = words.iter().map(|w| state.hash_one(w.as_str())).collect();
+                h.sort_unstable();
+                h
+            };
+            let s = &self.summaries[j];
+            (hash(&s.services), hash(&s.tags))
+        })
+    }
+
+    /// `dates` are the summaries' `date_keys`.
+    fn new(kb: &'a KnowledgeBase, summaries: &'a [DocSummary], dates: &[Option<u32>]) -> Self {
         let incident_like: Vec<bool> = (0..kb.documents.len())
             .map(|j| is_incident_like(kb, j))
             .collect();
@@ -1737,26 +1815,12 @@ impl<'a> Shared<'a> {
                 }
             }
         }
-        let dates = date_keys(summaries);
         for list in by_service.values_mut() {
             list.sort_by(|&a, &b| dates[b].cmp(&dates[a]));
         }
-        let mut interned: HashMap<&str, u32> = HashMap::new();
-        let mut intern = |words: &'a [String]| -> Vec<u32> {
-            let mut ids: Vec<u32> = words
-                .iter()
-                .map(|w| {
-                    let next = interned.len() as u32;
-                    *interned.entry(w.as_str()).or_insert(next)
-                })
-                .collect();
-            ids.sort_unstable();
-            ids
-        };
-        // Services and tags share one numbering: `similar` compares them separately.
-        let keys = summaries
-            .iter()
-            .map(|s| (intern(&s.services), intern(&s.tags)))
+        // Made when a page first needs them: `serve` renders a few pages.
+        let keys = std::iter::repeat_with(std::sync::OnceLock::new)
+            .take(summaries.len())
             .collect();
         Shared {
             kb,
