@@ -284,9 +284,22 @@ impl Workspace {
                 }
             }
         }
+        // A path neither there now nor holding a known asset changes no asset:
+        // it is an editor's temporary file (`sed -i` writes one and renames it
+        // over the document), and walking the tree for it would cost more than
+        // the rebuild.
+        let known = |p: &Path| {
+            p.exists()
+                || self
+                    .kb
+                    .asset_paths
+                    .iter()
+                    .any(|a| root.join(a).starts_with(p))
+        };
         let is_asset = |(p, k): &(PathBuf, ChangeKind)| {
-            *k == ChangeKind::Static
-                || (*k == ChangeKind::Content && p.extension().is_none_or(|e| e != "md"))
+            (*k == ChangeKind::Static
+                || (*k == ChangeKind::Content && p.extension().is_none_or(|e| e != "md")))
+                && known(p)
         };
         if changes.iter().any(is_asset) {
             let mut ignored = vec![];

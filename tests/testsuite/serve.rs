@@ -776,6 +776,7 @@ mod incremental {
     fn full(root: &Path) -> Full {
         let mut kb = kb::open(root, today()).expect("opens");
         kb.config.base_url = "/".into();
+        kb.read_assets();
         let theme = Theme::load(root, kb.config.theme.as_deref()).expect("theme");
         let good = !kb.has_errors() && site::collisions(&kb).is_empty();
         Full {
@@ -951,6 +952,19 @@ mod incremental {
         assert!(kb.step(
             "a document renamed",
             &[(from, Content), (to, Content), (svc, Content)]
+        ));
+
+        // A file beside the documents is copied into the site, and dropped
+        // when deleted (gone, but a known asset); an editor's temporary file,
+        // gone by the time its event is read, changes nothing.
+        let img = "content/runbooks/failover.svg";
+        std::fs::write(kb.path(img), "<svg xmlns=\"http://www.w3.org/2000/svg\"/>").unwrap();
+        assert!(kb.step("an asset added", &[(img, Content)]));
+        std::fs::remove_file(kb.path(img)).unwrap();
+        assert!(kb.step("an asset removed", &[(img, Content)]));
+        assert!(kb.step(
+            "a temporary file already gone",
+            &[("content/runbooks/sedX1a2B3", Content)]
         ));
 
         // Templates decide validation: a new required field fails every decision…
