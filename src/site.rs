@@ -58,6 +58,7 @@ struct Last {
     tag_pages: BTreeSet<String>,
     /// Documents by tag (see `tag_map`).
     tags: BTreeMap<String, Vec<usize>>,
+    overdue: Overdue,
     /// What the metrics gave the dashboard and the service pages.
     figures: Figures,
     sparklines: HashMap<String, String>,
@@ -781,9 +782,21 @@ pub fn build_with(kb: &KnowledgeBase, theme: &Theme, cache: &Cache) -> Result<Si
         || old_tag_paths.is_some_and(|old| *old != tag_paths);
     lap("index pages", &mut timings);
 
+    // Overdue items: after an edit, those of the edited documents are replaced.
+    let overdue: Overdue = match last.as_mut() {
+        Some(l) if !full && same_indices => {
+            let mut items = std::mem::take(&mut l.overdue);
+            items.retain(|&(_, i, _)| !fresh[i]);
+            items.extend((0..n).filter(|&i| fresh[i]).flat_map(|i| overdue_of(kb, i)));
+            // Stable sort: a sorted run and a short tail merge in linear time.
+            items.sort();
+            items
+        }
+        _ => overdue_all(kb),
+    };
     files.insert(
         "index.html".into(),
-        dashboard(kb, &summaries, &kinds, &figures, &render)?,
+        dashboard(kb, &summaries, &kinds, &figures, &overdue, &render)?,
     );
     let postmortems = kinds
         .get("postmortem")
@@ -806,6 +819,7 @@ pub fn build_with(kb: &KnowledgeBase, theme: &Theme, cache: &Cache) -> Result<Si
         lap("search index", &mut timings);
     }
     files.insert("feed.xml".into(), bytes(feed(kb, &site, &postmortems)));
+    let old_docs: &[LastDoc] = last.as_ref().map_or(&[], |l| l.docs.as_slice());
     let records: Vec<Option<Arc<str>>> = (0..n)
         .into_par_iter()
         .map(|i| match old_of[i] {
@@ -896,6 +910,7 @@ pub fn build_with(kb: &KnowledgeBase, theme: &Theme, cache: &Cache) -> Result<Si
             files: files.clone(),
             tag_pages: tag_paths,
             tags,
+            overdue,
             figures,
             metrics_stale,
             sparklines,
@@ -994,7 +1009,7 @@ pub fn finish_step(
             };
             out.push((
                 "index.html".into(),
-                dashboard(kb, &summaries, &kinds, &figures, &render)?,
+                dashboard(kb, &summaries, &kinds, &figures, &last.overdue, &render)?,
             ));
             last.figures = figures;
         }
@@ -1023,6 +1038,7 @@ fn dashboard(
     summaries: &[DocSummary],
     kinds: &BTreeMap<&str, Vec<usize>>,
     figures: &Figures,
+    overdue: &Overdue,
     render: &Render,
 ) -> Result<Bytes, String> {
     let json = |v: &dyn erased::Ser| v.to_json();
@@ -1038,7 +1054,7 @@ fn dashboard(
         .filter(|d| d.status.as_deref().is_some_and(|s| s != "resolved"))
         .collect();
     let postmortems = list_of("postmortem");
-    let (overdue, overdue_count) = overdue_items(kb, summaries, 12);
+    let (overdue, overdue_count) = overdue_items(kb, summaries, overdue, 12);
     let counts: Vec<serde_json::Value> = section_order(kinds)
         .iter()
         .map(|k| serde_json::json!({"name": section_of(k), "url": format!("{}{}/", kb.config.base_path(), section_of(k)), "count": kinds[k].len()}))
@@ -1437,52 +1453,64 @@ fn splice<T>(
     Arc::new(out)
 }
 
-/// Open action items past due on the build date, oldest first: the first
-/// `limit` of them, and how many there are.
+/// Postmortems' overdue action items as (due, document, item), sorted:
+/// the dashboard shows the first few and counts them all. The same items and
+/// rule as /action-items/ (`aggregate`).
+type Overdue = Vec<(String, usize, usize)>;
+
+/// The overdue items of document `i`.
+fn overdue_of(kb: &KnowledgeBase, i: usize) -> impl Iterator<Item = (String, usize, usize)> + '_ {
+    let doc = &kb.documents[i];
+    let items = if doc.kind == "postmortem" {
+        doc.structure.action_items.as_slice()
+    } else {
+        &[]
+    };
+    items
+        .iter()
+        .enumerate()
+        .filter(|(_, item)| {
+            crate::aggregate::item_state(item, kb.today).0 == crate::aggregate::ItemState::Overdue
+        })
+        .map(move |(k, item)| {
+            (
+                item.due.as_ref().map_or(String::new(), |t| t.raw.clone()),
+                i,
+                k,
+            )
+        })
+}
+
+fn overdue_all(kb: &KnowledgeBase) -> Overdue {
+    let mut items: Overdue = (0..kb.documents.len())
+        .into_par_iter()
+        .flat_map_iter(|i| overdue_of(kb, i))
+        .collect();
+    items.par_sort_unstable();
+    items
+}
+
+/// The first `limit` of `overdue`, as the dashboard shows them.
 fn overdue_items<'a>(
     kb: &KnowledgeBase,
     summaries: &'a [DocSummary],
+    overdue: &Overdue,
     limit: usize,
 ) -> (Vec<OwnedItemJson<'a>>, usize) {
-    // The same items and rule as /action-items/ (`aggregate`): postmortems' items.
-    // In parallel: the dashboard is made on every rebuild in `serve`, and
-    // this reads every postmortem's items.
-    let mut items: Vec<(&str, usize, usize)> = kb
-        .documents
-        .par_iter()
-        .enumerate()
-        .filter(|(_, d)| d.kind == "postmortem")
-        .flat_map_iter(|(i, doc)| {
-            doc.structure
-                .action_items
-                .iter()
-                .enumerate()
-                .filter(|(_, item)| {
-                    crate::aggregate::item_state(item, kb.today).0
-                        == crate::aggregate::ItemState::Overdue
-                })
-                .map(move |(k, item)| (item.due.as_ref().map_or("", |t| t.raw.as_str()), i, k))
-        })
-        .collect();
-    // By due date, then in document order: only the first `limit` are sorted.
-    let count = items.len();
-    if items.len() > limit && limit > 0 {
-        items.select_nth_unstable(limit - 1);
-        items.truncate(limit);
-    }
-    items.sort_unstable();
-    let items = items
-        .into_iter()
-        .map(|(due, i, k)| (due, i, &kb.documents[i].structure.action_items[k]));
-    let views = items
-        .into_iter()
+    let views = overdue
+        .iter()
         .take(limit)
-        .map(|(_, i, item)| OwnedItemJson {
-            item: item_view(item, kb, summaries, &kb.documents[i]),
+        .map(|&(_, i, k)| OwnedItemJson {
+            item: item_view(
+                &kb.documents[i].structure.action_items[k],
+                kb,
+                summaries,
+                &kb.documents[i],
+            ),
             source: &summaries[i],
         })
         .collect();
-    (views, count)
+    (views, overdue.len())
 }
 
 #[derive(Serialize)]

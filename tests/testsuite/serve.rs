@@ -1116,7 +1116,7 @@ mod incremental {
                 docs.sort();
                 let doc = docs[rng.below(docs.len())].clone();
                 let text = std::fs::read_to_string(kb.path(&doc)).unwrap();
-                let op = rng.below(10);
+                let op = rng.below(11);
                 let what;
                 let mut changed = vec![doc.clone()];
                 match op {
@@ -1185,6 +1185,30 @@ mod incremental {
                         let id = format!("{prefix}-2024-{:03}", 100 + added);
                         std::fs::write(kb.path(&path), set_field(&text, "id", &id)).unwrap();
                         changed = vec![path];
+                    }
+                    9 if doc.contains("/postmortems/") => {
+                        // Open items due in the past or the future: the
+                        // dashboard lists the overdue ones.
+                        what = "action items due";
+                        let due = format!("due:2026-{:02}-10", 1 + rng.below(12));
+                        let lines: Vec<String> = text
+                            .lines()
+                            .map(|l| match l.strip_prefix("- [ ] ") {
+                                Some(_) => l
+                                    .split(' ')
+                                    .map(|w| {
+                                        if w.starts_with("due:") {
+                                            due.as_str()
+                                        } else {
+                                            w
+                                        }
+                                    })
+                                    .collect::<Vec<_>>()
+                                    .join(" "),
+                                None => l.to_string(),
+                            })
+                            .collect();
+                        std::fs::write(kb.path(&doc), lines.join("\n") + "\n").unwrap();
                     }
                     _ => {
                         what = "body";
