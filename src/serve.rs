@@ -739,8 +739,24 @@ fn remember_sources(shared: &Shared, errors: &[Diagnostic], workspace: &Workspac
     }
 }
 
-/// Debounce window: an editor's save is several events within a few milliseconds.
+/// Debounce: an editor's save is several events within a few milliseconds.
+/// A rebuild starts once events pause for `QUIET`, or for `DEBOUNCE` while a
+/// changed document is missing or empty (see `mid_save`).
+const QUIET: Duration = Duration::from_millis(8);
 const DEBOUNCE: Duration = Duration::from_millis(40);
+
+/// True when `events` may stop halfway through a save: a document they name
+/// is gone (vim renames the original away before writing the new one) or
+/// empty (truncated before written). Deleting a document waits `DEBOUNCE`.
+fn mid_save(root: &Path, output: &Path, events: &[notify::Result<notify::Event>]) -> bool {
+    events
+        .iter()
+        .filter_map(|e| e.as_ref().ok())
+        .flat_map(|e| &e.paths)
+        .filter(|p| classify(root, Some(output), p) == Some(ChangeKind::Content))
+        .filter(|p| p.extension().is_some_and(|e| e == "md"))
+        .any(|p| std::fs::metadata(p).map_or(true, |m| m.len() == 0))
+}
 
 type Events = std::sync::mpsc::Receiver<notify::Result<notify::Event>>;
 
@@ -807,9 +823,18 @@ fn watch_and_rebuild(
             first
         };
         let mut events = vec![first];
-        // Collect until the file system is quiet for the debounce window.
-        while let Ok(ev) = rx.recv_timeout(DEBOUNCE) {
-            events.push(ev);
+        // Collect until the file system is quiet (see `QUIET`, `mid_save`).
+        loop {
+            while let Ok(ev) = rx.recv_timeout(QUIET) {
+                events.push(ev);
+            }
+            if !mid_save(root, &output, &events) {
+                break;
+            }
+            match rx.recv_timeout(DEBOUNCE) {
+                Ok(ev) => events.push(ev),
+                Err(_) => break,
+            }
         }
         let mut changes: Vec<(PathBuf, ChangeKind)> = events
             .into_iter()
@@ -1109,6 +1134,34 @@ fn events(request: tiny_http::Request, shared: &Shared) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_save_is_unfinished_while_a_document_is_gone_or_empty() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        let docs = root.join("content/postmortems");
+        std::fs::create_dir_all(&docs).unwrap();
+        let event =
+            |name: &str| Ok(notify::Event::new(notify::EventKind::Any).add_path(docs.join(name)));
+        let out = root.join("public");
+        std::fs::write(docs.join("written.md"), "---\nid: PM-1\n---\n").unwrap();
+        std::fs::write(docs.join("empty.md"), "").unwrap();
+        assert!(!mid_save(root, &out, &[event("written.md")]));
+        // vim between renaming the original away and writing the new file.
+        assert!(mid_save(
+            root,
+            &out,
+            &[event("written.md"), event("gone.md")]
+        ));
+        // Truncated, not yet written.
+        assert!(mid_save(root, &out, &[event("empty.md")]));
+        // A temporary file that is gone is not a document.
+        assert!(!mid_save(
+            root,
+            &out,
+            &[event(".written.md.tmp"), event("sedX1a2")]
+        ));
+    }
 
     #[test]
     fn classify_sorts_paths_and_ignores_editor_files() {
