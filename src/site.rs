@@ -1782,11 +1782,19 @@ fn similar_incidents(ctx: &Shared<'_>, i: usize) -> Vec<usize> {
             *s >= 3 && !graph.outgoing[i].contains(j) && !graph.backlinks[i].contains(j)
         })
         .collect();
-    scored.sort_by(|a, b| {
+    // Best score, then newest, then document order (as a stable sort of
+    // the ascending candidates would give): only the first five are sorted.
+    let order = |a: &(usize, usize), b: &(usize, usize)| {
         b.0.cmp(&a.0)
             .then_with(|| summaries[b.1].date.cmp(&summaries[a.1].date))
-    });
-    scored.into_iter().take(5).map(|(_, j)| j).collect()
+            .then(a.1.cmp(&b.1))
+    };
+    if scored.len() > 5 {
+        scored.select_nth_unstable_by(4, order);
+        scored.truncate(5);
+    }
+    scored.sort_unstable_by(order);
+    scored.into_iter().map(|(_, j)| j).collect()
 }
 
 const SIMILAR_CANDIDATES: usize = 200;
