@@ -235,7 +235,10 @@ struct PageView<'a> {
     durations: Option<Durations>,
     milestones: Vec<(String, String)>,
     timeline: Vec<TimelineItem>,
+    /// `timeline` and `action_items` as page.html prints them (see `timeline_rows`).
+    timeline_html: String,
     action_items: Vec<ActionItemView>,
+    action_items_html: String,
     backlinks: Vec<&'a DocSummary>,
     related: Vec<&'a DocSummary>,
     similar: Vec<&'a DocSummary>,
@@ -1603,7 +1606,7 @@ fn page_view<'a>(ctx: &'a Shared<'a>, cache: &Cache, i: usize) -> (PageView<'a>,
     let timeline = timeline_view(doc, incident_meta, &|text| {
         inline_html(kb, summaries, doc, text)
     });
-    let action_items = doc
+    let action_items: Vec<ActionItemView> = doc
         .structure
         .action_items
         .iter()
@@ -1714,7 +1717,9 @@ fn page_view<'a>(ctx: &'a Shared<'a>, cache: &Cache, i: usize) -> (PageView<'a>,
             .map_or(serde_json::Value::Null, |f| f.to_json()),
         durations,
         milestones,
+        timeline_html: timeline_rows(&timeline),
         timeline,
+        action_items_html: action_item_rows(&action_items),
         action_items,
         backlinks: graph.backlinks[i].iter().map(|&j| &summaries[j]).collect(),
         related: refs(&doc.meta.related),
@@ -1966,6 +1971,80 @@ fn timeline_view(
         _ => std::cmp::Ordering::Equal,
     });
     items.into_iter().map(|(_, it)| it).collect()
+}
+
+/// The rows of page.html's drawn timeline, made here rather than by a tera
+/// loop: tera looks each value up by path, which made these loops a large
+/// part of rendering a page. Byte for byte what the loop printed; values are
+/// escaped as tera's autoescape does.
+fn timeline_rows(items: &[TimelineItem]) -> String {
+    use std::fmt::Write;
+    let mut out = String::new();
+    for t in items {
+        // tera treats an empty string as false.
+        let milestone = t.milestone.as_deref().filter(|m| !m.is_empty());
+        out.push_str("<li class=\"");
+        if let Some(m) = milestone {
+            let _ = write!(out, "milestone milestone-{}", tera::escape_html(m));
+        }
+        let _ = write!(
+            out,
+            "\"><time>{}</time><span class=\"tl-text\">",
+            tera::escape_html(&t.time)
+        );
+        if let Some(m) = milestone {
+            let _ = write!(
+                out,
+                "<span class=\"tl-milestone\">{}</span> ",
+                tera::escape_html(m)
+            );
+        }
+        out.push_str(&t.text);
+        out.push_str("</span></li>\n");
+    }
+    out
+}
+
+/// The rows of page.html's action-item table (see `timeline_rows`).
+fn action_item_rows(items: &[ActionItemView]) -> String {
+    use std::fmt::Write;
+    let esc = |s: &Option<String>| tera::escape_html(s.as_deref().unwrap_or_default());
+    // tera treats an empty string as false.
+    fn set(s: &Option<String>) -> Option<&str> {
+        s.as_deref().filter(|s| !s.is_empty())
+    }
+    let mut out = String::new();
+    for a in items {
+        let state = tera::escape_html(a.state);
+        let _ = write!(
+            out,
+            "<tr class=\"state-{state}\"><td><span class=\"state state-{state}\">{state}</span></td><td>{} <a class=\"item-link\" href=\"#{}\" aria-label=\"Jump to the item in the text\">\u{2193}</a></td><td>",
+            a.text,
+            tera::escape_html(&a.anchor)
+        );
+        if let Some(owner) = set(&a.owner) {
+            let _ = write!(out, "@{}", tera::escape_html(owner));
+        }
+        let _ = write!(out, "</td><td class=\"nowrap\">{}", esc(&a.due));
+        if let Some(done) = set(&a.done_on) {
+            let _ = write!(
+                out,
+                "<br><span class=\"muted\">done {}</span>",
+                tera::escape_html(done)
+            );
+        }
+        let _ = write!(out, "</td><td>{}</td><td>", esc(&a.kind));
+        if let Some(ticket) = set(&a.ticket) {
+            let ticket = tera::escape_html(ticket);
+            if a.ticket.as_deref().is_some_and(|t| t.starts_with("http")) {
+                let _ = write!(out, "<a href=\"{ticket}\">ticket</a>");
+            } else {
+                let _ = write!(out, "<code>{ticket}</code>");
+            }
+        }
+        out.push_str("</td></tr>\n");
+    }
+    out
 }
 
 pub fn capitalize(s: &str) -> String {
