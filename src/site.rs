@@ -239,12 +239,12 @@ struct PageView<'a> {
     timeline_html: String,
     action_items: Vec<ActionItemView>,
     action_items_html: String,
-    backlinks: Vec<&'a DocSummary>,
-    related: Vec<&'a DocSummary>,
-    similar: Vec<&'a DocSummary>,
+    backlinks: Vec<Card<'a>>,
+    related: Vec<Card<'a>>,
+    similar: Vec<Card<'a>>,
     incident: Option<&'a DocSummary>,
     postmortems: Vec<&'a DocSummary>,
-    runbooks: Vec<&'a DocSummary>,
+    runbooks: Vec<Card<'a>>,
     services: Vec<ServiceRef>,
     edit_url: Option<String>,
     review: Option<Review>,
@@ -253,6 +253,16 @@ struct PageView<'a> {
     open_items: Vec<OwnedItem<'a>>,
     /// On service pages: MTTR by month as an inline SVG.
     sparkline: Option<&'a str>,
+}
+
+/// A summary in one of a page's lists, with its row as the default theme's
+/// `doc_list` macro prints it (`li`): a macro loop looks up each field by path
+/// in tera, and these lists hold about nine documents per page.
+#[derive(Serialize)]
+struct Card<'a> {
+    #[serde(flatten)]
+    doc: &'a DocSummary,
+    li: &'a str,
 }
 
 #[derive(Serialize)]
@@ -1618,10 +1628,10 @@ fn page_view<'a>(ctx: &'a Shared<'a>, cache: &Cache, i: usize) -> (PageView<'a>,
         .chain(graph.backlinks[i].iter().copied())
         .chain(graph.postmortems[i].iter().copied())
         .collect();
-    let refs = |ids: &[String]| -> Vec<&'a DocSummary> {
+    let refs = |ids: &[String]| -> Vec<Card<'a>> {
         ids.iter()
             .filter_map(|id| graph.get(id))
-            .map(|j| &summaries[j])
+            .map(|j| ctx.card(j))
             .collect()
     };
     let incident = doc
@@ -1680,7 +1690,7 @@ fn page_view<'a>(ctx: &'a Shared<'a>, cache: &Cache, i: usize) -> (PageView<'a>,
             .get(doc.id.as_str())
             .cloned()
             .unwrap_or_default();
-        runbooks = runbook_indices.iter().map(|&j| &summaries[j]).collect();
+        runbooks = runbook_indices.iter().map(|&j| ctx.card(j)).collect();
         deps.extend(runbook_indices);
         for src in incident_indices
             .iter()
@@ -1703,7 +1713,7 @@ fn page_view<'a>(ctx: &'a Shared<'a>, cache: &Cache, i: usize) -> (PageView<'a>,
         }
     }
     let similar_indices = similar_incidents(ctx, i);
-    let similar = similar_indices.iter().map(|&j| &summaries[j]).collect();
+    let similar = similar_indices.iter().map(|&j| ctx.card(j)).collect();
     deps.extend(incident_indices);
     deps.extend(similar_indices);
     deps.sort_unstable();
@@ -1721,7 +1731,7 @@ fn page_view<'a>(ctx: &'a Shared<'a>, cache: &Cache, i: usize) -> (PageView<'a>,
         timeline,
         action_items_html: action_item_rows(&action_items),
         action_items,
-        backlinks: graph.backlinks[i].iter().map(|&j| &summaries[j]).collect(),
+        backlinks: graph.backlinks[i].iter().map(|&j| ctx.card(j)).collect(),
         related: refs(&doc.meta.related),
         similar,
         incident,
@@ -1817,6 +1827,8 @@ struct Shared<'a> {
     sparklines: HashMap<&'a str, String>,
     /// Each document's services and tags as sorted hashes (see `keys`).
     keys: Vec<std::sync::OnceLock<(Vec<u64>, Vec<u64>)>>,
+    /// Each document's `Card::li`, made when a page first lists it.
+    items: Vec<std::sync::OnceLock<String>>,
 }
 
 impl<'a> Shared<'a> {
@@ -1871,8 +1883,45 @@ impl<'a> Shared<'a> {
             runbooks_of,
             sparklines: HashMap::new(),
             keys,
+            items: (0..summaries.len()).map(|_| Default::default()).collect(),
         }
     }
+
+    fn card(&'a self, j: usize) -> Card<'a> {
+        let doc = &self.summaries[j];
+        Card {
+            doc,
+            li: self.items[j].get_or_init(|| doc_list_item(doc)),
+        }
+    }
+}
+
+/// One `<li>` of macros.html's `doc_list`, byte for byte, escaped as tera's
+/// autoescape does (an empty string is false in tera's `if`).
+fn doc_list_item(d: &DocSummary) -> String {
+    use std::fmt::Write;
+    let esc = tera::escape_html;
+    let mut out = String::from("<li>");
+    if let Some(sev) = d.severity.as_deref().filter(|s| !s.is_empty()) {
+        let _ = write!(
+            out,
+            "<span class=\"badge {}\">{}</span> ",
+            esc(&d.severity_class),
+            esc(sev)
+        );
+    }
+    let _ = write!(
+        out,
+        "<a href=\"{}\"><span class=\"doc-id\">{}</span> {}</a>",
+        esc(&d.url),
+        esc(&d.id),
+        esc(&d.title)
+    );
+    if let Some(date) = d.date.as_deref().filter(|s| !s.is_empty()) {
+        let _ = write!(out, " <span class=\"muted nowrap\">{}</span>", esc(date));
+    }
+    out.push_str("</li>\n");
+    out
 }
 
 fn runbook_review(kb: &KnowledgeBase, doc: &Document) -> Review {
