@@ -1779,12 +1779,8 @@ fn similar_incidents(ctx: &Shared<'_>, i: usize) -> Vec<usize> {
     candidates.dedup();
     // Services and tags compare as interned numbers: this runs for every page.
     let (my_services, my_tags) = ctx.keys(i);
-    let count = |theirs: &[u64], mine: &[u64]| {
-        theirs
-            .iter()
-            .filter(|x| mine.binary_search(x).is_ok())
-            .count()
-    };
+    // A document has a few services and tags: a scan beats a binary search.
+    let count = |theirs: &[u64], mine: &[u64]| theirs.iter().filter(|x| mine.contains(x)).count();
     let graph = &kb.graph;
     let mut scored: Vec<(usize, usize)> = candidates
         .into_iter()
