@@ -526,22 +526,29 @@ pub struct State {
 /// there are too many to list (a page that is not sure reloads).
 fn changed_pages(old: &Site, new: &Site) -> Option<Vec<String>> {
     const MOST: usize = 500;
-    let differs = |path: &String, content: &site::Bytes| {
-        old.files
-            .get(path)
-            .is_none_or(|o| !Arc::ptr_eq(o, content) && o != content)
-    };
-    let mut pages: Vec<&String> = new
-        .files
-        .iter()
-        .filter(|(p, c)| p.ends_with(".html") && differs(p, c))
-        .map(|(p, _)| p)
+    // Both maps are sorted: one walk over them side by side, rather than a
+    // lookup of each of 10,000 paths.
+    let mut pages: Vec<&String> = vec![];
+    let mut gone: Vec<&String> = vec![];
+    let mut old_files = old.files.iter().peekable();
+    for (path, content) in &new.files {
+        while let Some((o, _)) = old_files.next_if(|(o, _)| *o < path) {
+            gone.push(o);
+        }
+        let same = old_files
+            .next_if(|(o, _)| *o == path)
+            .is_some_and(|(_, o)| Arc::ptr_eq(o, content) || o == content);
+        if !same {
+            pages.push(path);
+        }
+    }
+    gone.extend(old_files.map(|(o, _)| o));
+    let html = |p: &&String| p.ends_with(".html");
+    let pages: Vec<&String> = pages
+        .into_iter()
+        .filter(html)
+        .chain(gone.into_iter().filter(html))
         .collect();
-    pages.extend(
-        old.files
-            .keys()
-            .filter(|p| p.ends_with(".html") && !new.files.contains_key(*p)),
-    );
     if pages.len() > MOST {
         return None;
     }
@@ -729,9 +736,12 @@ fn report_errors(errors: &[Diagnostic], workspace: &Workspace) {
 }
 
 fn remember_sources(shared: &Shared, errors: &[Diagnostic], workspace: &Workspace) {
-    let sources = workspace.kb.sources();
     let mut kept = shared.sources.lock().unwrap();
     kept.clear();
+    if errors.is_empty() {
+        return;
+    }
+    let sources = workspace.kb.sources();
     for e in errors {
         if let Some(text) = sources.get(e.file.as_str()) {
             kept.insert(e.file.clone(), text.to_string());
@@ -1202,6 +1212,25 @@ mod tests {
                 .collect(),
             timings: vec![],
         }
+    }
+
+    #[test]
+    fn changed_pages_are_those_added_changed_or_gone() {
+        let old = site(&["a/index.html", "b.html", "c.css", "d.html", "z.html"]);
+        let mut new = site(&["b.html", "b2/index.html", "c.css", "d.html"]);
+        // The same bytes in another buffer are no change; other bytes are.
+        new.files.insert("c.css".into(), Arc::new(b"y".to_vec()));
+        new.files.insert("d.html".into(), Arc::new(b"y".to_vec()));
+        assert_eq!(
+            changed_pages(&old, &new),
+            Some(vec![
+                "/b2/".to_string(),
+                "/d.html".into(),
+                "/a/".into(),
+                "/z.html".into()
+            ])
+        );
+        assert_eq!(changed_pages(&new, &new), Some(vec![]));
     }
 
     #[test]
