@@ -24,6 +24,8 @@ pub struct KnowledgeBase {
     pub graph: LinkGraph,
     /// What linking found per document, for the next `relink` (see `link::Memo`).
     pub link_memo: link::Memo,
+    /// Timeline diagnostics per document, for the next `relink`.
+    pub timeline_memo: policy::TimelineMemo,
     /// The diagnostics of single files (load, parse, validate), which `relink`
     /// keeps; `serve` keeps them per file until the file changes.
     pub file_diagnostics: Vec<Diagnostic>,
@@ -108,6 +110,7 @@ fn from_inputs(
         documents,
         graph: LinkGraph::default(),
         link_memo: link::Memo::default(),
+        timeline_memo: policy::TimelineMemo::default(),
         file_diagnostics: vec![],
         asset_paths: assets,
         assets: vec![],
@@ -141,7 +144,11 @@ impl KnowledgeBase {
         let previous = std::mem::take(&mut self.graph);
         let (graph, link_diags) = link::link_again(&self.documents, previous, &mut self.link_memo);
         diags.extend(link_diags);
-        diags.extend(policy::check_timelines(&self.documents, &graph));
+        diags.extend(policy::check_timelines_again(
+            &self.documents,
+            &graph,
+            &mut self.timeline_memo,
+        ));
         diags.extend(policy::check_postmortems(
             &self.documents,
             &graph,

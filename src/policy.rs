@@ -58,9 +58,45 @@ fn resolved_times(
 }
 
 pub fn check_timelines(docs: &[Document], graph: &LinkGraph) -> Vec<Diagnostic> {
-    // Documents on their own, in parallel; `collect` keeps their order.
-    docs.par_iter()
-        .flat_map_iter(|doc| check_timeline(docs, graph, doc))
+    check_timelines_again(docs, graph, &mut TimelineMemo::default())
+}
+
+/// Each document's timeline diagnostics, with the stamps of the document and
+/// of the incident it names when they were made: a timeline reads nothing
+/// else, so `serve` checks again only those an edit can change.
+#[derive(Debug, Clone, Default)]
+pub struct TimelineMemo {
+    entries: Vec<(Stamps, Vec<Diagnostic>)>,
+}
+
+/// A document's stamp and its incident's.
+type Stamps = (u64, Option<u64>);
+
+/// `check_timelines`, reusing what `memo` holds for unchanged documents.
+pub fn check_timelines_again(
+    docs: &[Document],
+    graph: &LinkGraph,
+    memo: &mut TimelineMemo,
+) -> Vec<Diagnostic> {
+    let key = |doc: &Document| {
+        let incident = doc.meta.incident.as_deref().and_then(|id| graph.get(id));
+        (doc.stamp, incident.map(|i| docs[i].stamp))
+    };
+    memo.entries.resize_with(docs.len(), Default::default);
+    // Documents on their own, in parallel.
+    memo.entries
+        .par_iter_mut()
+        .zip(docs)
+        .for_each(|((old_key, diags), doc)| {
+            let key = key(doc);
+            if *old_key != key || key.0 == 0 {
+                *old_key = key;
+                *diags = check_timeline(docs, graph, doc);
+            }
+        });
+    memo.entries
+        .iter()
+        .flat_map(|(_, d)| d.iter().cloned())
         .collect()
 }
 
@@ -249,6 +285,44 @@ mod tests {
             .collect();
         let (graph, _) = crate::link::link(&docs);
         (docs, graph)
+    }
+
+    #[test]
+    fn timelines_are_checked_again_when_their_incident_changes() {
+        let config = Config::default();
+        let incident = |resolved: &str| {
+            format!("---\nid: INC-2026-001\ntitle: x\nseverity: SEV3\nstatus: resolved\nservices: [a]\nstarted_at: 2026-03-01T14:00:00Z\nresolved_at: {resolved}\n---\n")
+        };
+        let pm = "---\nid: PM-2026-001\ntitle: y\nincident: INC-2026-001\nauthors: [dana]\n---\n## Timeline\n- 14:00 start\n- 15:30 fixed\n";
+        let files = |resolved: &str| {
+            checked(
+                &[
+                    ("content/incidents/i.md", &incident(resolved)),
+                    ("content/postmortems/p.md", pm),
+                ],
+                &config,
+            )
+        };
+        let (docs, graph) = files("2026-03-01T16:00:00Z");
+        let mut memo = TimelineMemo::default();
+        let first = check_timelines_again(&docs, &graph, &mut memo);
+        assert!(
+            first.iter().all(|d| d.code != "timeline-window"),
+            "{first:?}"
+        );
+        // The incident now ends before the last entry; the postmortem is the
+        // same parse, as in `serve` after an edit of the incident only.
+        let (mut edited, graph) = files("2026-03-01T15:00:00Z");
+        edited[1] = docs[1].clone();
+        let again = check_timelines_again(&edited, &graph, &mut memo);
+        assert!(
+            again.iter().any(|d| d.code == "timeline-window"),
+            "{again:?}"
+        );
+        assert_eq!(
+            format!("{again:?}"),
+            format!("{:?}", check_timelines(&edited, &graph))
+        );
     }
 
     #[test]

@@ -456,6 +456,7 @@ impl KnowledgeBase {
             documents: self.documents.clone(),
             graph: self.graph.clone(),
             link_memo: Default::default(),
+            timeline_memo: Default::default(),
             file_diagnostics: vec![],
             asset_paths: self.asset_paths.clone(),
             assets: self.assets.clone(),
@@ -752,7 +753,7 @@ fn remember_sources(shared: &Shared, errors: &[Diagnostic], workspace: &Workspac
 /// Debounce: an editor's save is several events within a few milliseconds.
 /// A rebuild starts once events pause for `QUIET`, or for `DEBOUNCE` while a
 /// changed document is missing or empty (see `mid_save`).
-const QUIET: Duration = Duration::from_millis(8);
+const QUIET: Duration = Duration::from_millis(5);
 const DEBOUNCE: Duration = Duration::from_millis(40);
 
 /// True when `events` may stop halfway through a save: a document they name
