@@ -689,12 +689,8 @@ pub fn build_with(kb: &KnowledgeBase, theme: &Theme, cache: &Cache) -> Result<Si
             .map(|s| s.kind.as_str())
             .collect();
     let render = |template: &str, values: Vec<(&str, serde_json::Value)>| {
-        let mut ctx = ctx.clone();
-        for (k, v) in values {
-            ctx.insert(k, &v);
-        }
         cache.rendered.fetch_add(1, Relaxed);
-        theme.render(template, &ctx).map(bytes)
+        render_with(theme, &ctx, template, values)
     };
     let json = |v: &dyn erased::Ser| v.to_json();
     let list_of =
@@ -1013,12 +1009,8 @@ pub fn finish_step(
         if figures != last.figures {
             let kinds = documents_by_kind(&kb.documents, &summaries, &dates);
             let render = |template: &str, values: Vec<(&str, serde_json::Value)>| {
-                let mut ctx = ctx.clone();
-                for (k, v) in values {
-                    ctx.insert(k, &v);
-                }
                 cache.rendered.fetch_add(1, Relaxed);
-                theme.render(template, &ctx).map(bytes)
+                render_with(theme, &ctx, template, values)
             };
             out.push((
                 "index.html".into(),
@@ -1043,6 +1035,22 @@ pub const SEARCH_INDEX: &str = "search-index.json";
 const INCIDENTS_API: &str = "api/incidents.json";
 
 /// Renders a template with the site context and a few values.
+/// Renders `template` with the site context `ctx` and `values` added to it.
+fn render_with(
+    theme: &Theme,
+    ctx: &tera::Context,
+    template: &str,
+    values: Vec<(&str, serde_json::Value)>,
+) -> Result<Bytes, String> {
+    let mut ctx = ctx.clone();
+    for (k, v) in values {
+        ctx.insert(k, &v);
+    }
+    theme
+        .render(template, &ctx)
+        .map(|html| Arc::new(html.into_bytes()))
+}
+
 type Render<'r> = dyn Fn(&str, Vec<(&str, serde_json::Value)>) -> Result<Bytes, String> + Sync + 'r;
 
 /// The dashboard at `/`.
@@ -1117,11 +1125,7 @@ fn metrics_outputs<'k>(
         })
         .collect();
     let render_with = |template: &str, values: Vec<(&str, serde_json::Value)>| {
-        let mut ctx = ctx.clone();
-        for (k, v) in values {
-            ctx.insert(k, &v);
-        }
-        theme.render(template, &ctx).map(bytes)
+        render_with(theme, ctx, template, values)
     };
     let outputs = vec![
         (
