@@ -680,7 +680,7 @@ pub fn build_with(kb: &KnowledgeBase, theme: &Theme, cache: &Cache) -> Result<Si
             }
             _ => (
                 table_row(&summaries[i]).into(),
-                list_item(&summaries[i]).into(),
+                list_item(&summaries[i], escape).into(),
             ),
         })
         .collect();
@@ -1423,21 +1423,33 @@ fn badge(d: &DocSummary) -> String {
         .unwrap_or_default()
 }
 
-/// A document's item in tag lists (`tag.html` gets them joined as `items`).
-fn list_item(d: &DocSummary) -> String {
-    let sev = badge(d);
-    format!(
-        "<li>{}{}<a href=\"{}\"><span class=\"doc-id\">{}</span> {}</a>{}</li>\n",
-        sev,
-        if sev.is_empty() { "" } else { " " },
-        escape(&d.url),
-        escape(&d.id),
-        escape(&d.title),
-        d.date
-            .as_deref()
-            .map(|date| format!(" <span class=\"muted nowrap\">{}</span>", escape(date)))
-            .unwrap_or_default()
-    )
+/// A document's `<li>` as macros.html's `doc_list` prints it (an empty
+/// string is false in tera's `if`). `esc` is the escaping of where it goes:
+/// `render::escape` in tag lists (`tag.html` gets them joined as `items`),
+/// tera's autoescape (which also escapes `/`) in the lists of page.html.
+fn list_item(d: &DocSummary, esc: fn(&str) -> String) -> String {
+    use std::fmt::Write;
+    let mut out = String::from("<li>");
+    if let Some(sev) = d.severity.as_deref().filter(|s| !s.is_empty()) {
+        let _ = write!(
+            out,
+            "<span class=\"badge {}\">{}</span> ",
+            esc(&d.severity_class),
+            esc(sev)
+        );
+    }
+    let _ = write!(
+        out,
+        "<a href=\"{}\"><span class=\"doc-id\">{}</span> {}</a>",
+        esc(&d.url),
+        esc(&d.id),
+        esc(&d.title)
+    );
+    if let Some(date) = d.date.as_deref().filter(|s| !s.is_empty()) {
+        let _ = write!(out, " <span class=\"muted nowrap\">{}</span>", esc(date));
+    }
+    out.push_str("</li>\n");
+    out
 }
 
 /// Stands for the rows of a list in its template's output: a list can hold
@@ -1891,37 +1903,9 @@ impl<'a> Shared<'a> {
         let doc = &self.summaries[j];
         Card {
             doc,
-            li: self.items[j].get_or_init(|| doc_list_item(doc)),
+            li: self.items[j].get_or_init(|| list_item(doc, tera::escape_html)),
         }
     }
-}
-
-/// One `<li>` of macros.html's `doc_list`, byte for byte, escaped as tera's
-/// autoescape does (an empty string is false in tera's `if`).
-fn doc_list_item(d: &DocSummary) -> String {
-    use std::fmt::Write;
-    let esc = tera::escape_html;
-    let mut out = String::from("<li>");
-    if let Some(sev) = d.severity.as_deref().filter(|s| !s.is_empty()) {
-        let _ = write!(
-            out,
-            "<span class=\"badge {}\">{}</span> ",
-            esc(&d.severity_class),
-            esc(sev)
-        );
-    }
-    let _ = write!(
-        out,
-        "<a href=\"{}\"><span class=\"doc-id\">{}</span> {}</a>",
-        esc(&d.url),
-        esc(&d.id),
-        esc(&d.title)
-    );
-    if let Some(date) = d.date.as_deref().filter(|s| !s.is_empty()) {
-        let _ = write!(out, " <span class=\"muted nowrap\">{}</span>", esc(date));
-    }
-    out.push_str("</li>\n");
-    out
 }
 
 fn runbook_review(kb: &KnowledgeBase, doc: &Document) -> Review {
