@@ -18,7 +18,7 @@ use crate::kb::KnowledgeBase;
 use crate::site::DocSummary;
 use rayon::prelude::*;
 use std::borrow::Cow;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::hash::BuildHasher;
 use std::sync::{Arc, Mutex};
 
@@ -853,7 +853,22 @@ pub fn index(kb: &KnowledgeBase, summaries: &[DocSummary], cache: &TermCache) ->
             (w, &docs[at - n..at])
         })
         .collect();
-    to_json(summaries, &terms)
+    let json = to_json(summaries, &terms);
+    drop(terms);
+    drop(words);
+    // The cache only grows while `serve` runs: drop the counts of documents
+    // that are gone, and start afresh once most of the dictionary's words are
+    // in no document any more (every edit can add words; none removes any).
+    let mut cached = cache.tfs.lock().unwrap();
+    if cached.len() > kb.documents.len() {
+        let live: HashSet<&str> = kb.documents.iter().map(|d| d.rel_path.as_str()).collect();
+        cached.retain(|path, _| live.contains(path.as_str()));
+    }
+    if ids > 2 * sorted.len() + 4096 {
+        cached.clear();
+        *cache.dictionary.words.write().unwrap() = Words::default();
+    }
+    json
 }
 
 /// `n` in decimal.
@@ -1342,6 +1357,38 @@ mod tests {
             index(&kb, &[], &TermCache::default()),
             r#"{"docs":[],"fields":["id","title","kind","url","severity","date","keywords"],"terms":[],"version":1}"#
         );
+    }
+
+    #[test]
+    fn the_cache_forgets_gone_documents_and_words_no_document_has() {
+        let (_dir, mut kb) = knowledge_base(&bodies(5, 80));
+        let cache = TermCache::default();
+        let summaries: Vec<DocSummary> = kb.documents.iter().map(summary).collect();
+        index(&kb, &summaries, &cache);
+        kb.documents.remove(4);
+        let summaries: Vec<DocSummary> = kb.documents.iter().map(summary).collect();
+        index(&kb, &summaries, &cache);
+        assert_eq!(cache.tfs.lock().unwrap().len(), 4);
+        // Edit after edit brings new words and drops the old: the dictionary
+        // starts afresh before it holds far more words than the documents do,
+        // and the index stays the one a fresh cache gives.
+        let mut most = 0;
+        // The body is the text after the front matter, which stays.
+        let doc = &kb.documents[0];
+        let head = doc.text[..doc.text.len() - doc.body().len()].to_string();
+        for edit in 0..3000 {
+            // Words of letters only: `edit` in base 26.
+            let letters: String = (0..4)
+                .map(|k| char::from(b'a' + (edit / 26usize.pow(k) % 26) as u8))
+                .collect();
+            kb.documents[0].text = format!("{head}zz{letters} yy{letters}\n");
+            let got = index(&kb, &summaries, &cache);
+            most = most.max(cache.dictionary.words.read().unwrap().len());
+            if edit % 1000 == 999 {
+                assert_eq!(got, index(&kb, &summaries, &TermCache::default()));
+            }
+        }
+        assert!(most < 6000, "the dictionary grew to {most} words");
     }
 
     #[test]
