@@ -352,7 +352,7 @@ pub struct ActionItemRow<'a> {
 
 /// The state of an action item on `today`, and its due date if it has a valid one.
 pub fn item_state(item: &ActionItem, today: NaiveDate) -> (ItemState, Option<NaiveDate>) {
-    let due = item.due.as_ref().and_then(|t| date(&t.raw));
+    let due = item.due.as_ref().and_then(|t| parse_date(&t.raw));
     let state = if item.done {
         ItemState::Done
     } else if due.is_some_and(|d| d < today) {
@@ -388,23 +388,6 @@ pub fn overdue_action_items(kb: &KnowledgeBase) -> Vec<Diagnostic> {
         }
     }
     diags
-}
-
-/// `validate::parse_date`, with a fast path for the usual `YYYY-MM-DD`
-/// (chrono's general parser is most of the cost of 40,000 action items).
-fn date(s: &str) -> Option<NaiveDate> {
-    let b = s.as_bytes();
-    let digits = |r: std::ops::Range<usize>| -> Option<u32> {
-        b[r].iter().try_fold(0u32, |n, &c| {
-            c.is_ascii_digit().then(|| n * 10 + u32::from(c - b'0'))
-        })
-    };
-    if b.len() == 10 && b[4] == b'-' && b[7] == b'-' {
-        if let (Some(y), Some(m), Some(d)) = (digits(0..4), digits(5..7), digits(8..10)) {
-            return NaiveDate::from_ymd_opt(y as i32, m, d);
-        }
-    }
-    parse_date(s)
 }
 
 fn plural(n: i64) -> &'static str {
@@ -910,7 +893,7 @@ fn action_item_rows<'a>(
             .map(|r| r.date_naive());
         for item in &doc.structure.action_items {
             let (state, due) = item_state(item, kb.today);
-            let done_on = item.done_on.as_ref().and_then(|t| date(&t.raw));
+            let done_on = item.done_on.as_ref().and_then(|t| parse_date(&t.raw));
             let done_dates = done_on.filter(|_| state == ItemState::Done);
             rows.push(ActionItemRow {
                 postmortem_id: &doc.id,

@@ -712,7 +712,7 @@ fn timeline_entry(text: &str, range: Range<usize>, event: Option<&Range<usize>>)
         );
         let time = chrono::NaiveTime::from_hms_opt(h, m, s)?;
         let date = match c.date {
-            Some(d) => Some(crate::validate::parse_ymd(d).unwrap_or_else(|| d.parse().ok())?),
+            Some(d) => Some(crate::validate::parse_date(d)?),
             None => None,
         };
         let offset = c.zone.map(parse_offset);

@@ -686,7 +686,7 @@ pub fn parse_date(s: &str) -> Option<NaiveDate> {
 /// reads it (tested) but without its general parser: timeline entries and
 /// action items carry tens of thousands of dates. None when `s` has another
 /// shape, for chrono to decide.
-pub fn parse_ymd(s: &str) -> Option<Option<NaiveDate>> {
+fn parse_ymd(s: &str) -> Option<Option<NaiveDate>> {
     let b = s.as_bytes();
     if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
         return None;
