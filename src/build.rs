@@ -4,7 +4,7 @@
 use crate::cli::Common;
 use crate::diagnostic::{self, Format};
 use crate::kb::{self, KnowledgeBase};
-use crate::site::{self, Site};
+use crate::site;
 use crate::theme::Theme;
 use crate::write;
 use clap::Args;
@@ -30,8 +30,8 @@ pub struct BuildArgs {
     pub force: bool,
 }
 
-/// Checks and renders; the diagnostics (errors included) are returned beside the site.
-pub fn build_site(kb: &KnowledgeBase) -> Result<Site, Vec<diagnostic::Diagnostic>> {
+/// Checks that the knowledge base can be built, and loads its theme.
+fn ready(kb: &KnowledgeBase) -> Result<Theme, Vec<diagnostic::Diagnostic>> {
     let mut problems: Vec<_> = kb
         .diagnostics
         .iter()
@@ -42,8 +42,7 @@ pub fn build_site(kb: &KnowledgeBase) -> Result<Site, Vec<diagnostic::Diagnostic
     if !problems.is_empty() {
         return Err(problems);
     }
-    let theme = Theme::load(&kb.root, kb.config.theme.as_deref()).map_err(|d| vec![d])?;
-    site::build(kb, &theme).map_err(|e| vec![site::theme_error(e)])
+    Theme::load(&kb.root, kb.config.theme.as_deref()).map_err(|d| vec![d])
 }
 
 /// Drops drafts unless asked for: they stay out of every page and index.
@@ -128,31 +127,6 @@ pub fn run(args: BuildArgs) -> ExitCode {
     if !args.drafts && !kb.has_errors() {
         without_drafts(&mut kb);
     }
-    let result = build_site(&kb);
-    let render_time = render_start.elapsed();
-    let sources = kb.sources();
-    let site = match result {
-        Ok(site) => site,
-        Err(errors) => {
-            let mut all = sources_kb_diags;
-            for e in errors {
-                if !all.contains(&e) {
-                    all.push(e);
-                }
-            }
-            diagnostic::sort(&mut all);
-            eprint!("{}", diagnostic::render(&all, Format::Human, &sources));
-            eprintln!("build failed: nothing was written");
-            return ExitCode::from(1);
-        }
-    };
-    let warnings: Vec<_> = sources_kb_diags
-        .into_iter()
-        .filter(|d| d.severity == diagnostic::Severity::Warning)
-        .collect();
-    if !warnings.is_empty() {
-        eprint!("{}", diagnostic::render(&warnings, Format::Human, &sources));
-    }
     let output = args
         .output
         .clone()
@@ -161,8 +135,48 @@ pub fn run(args: BuildArgs) -> ExitCode {
         eprintln!("error[output]: {problem}; choose another --output");
         return ExitCode::from(2);
     }
+    // Pages go into the staging folder as they are rendered; it is removed
+    // again, leaving the output as it was, unless the whole site is made.
+    let failed = |errors: Vec<diagnostic::Diagnostic>| {
+        let mut all = sources_kb_diags.clone();
+        for e in errors {
+            if !all.contains(&e) {
+                all.push(e);
+            }
+        }
+        diagnostic::sort(&mut all);
+        eprint!("{}", diagnostic::render(&all, Format::Human, &kb.sources()));
+        eprintln!("build failed: nothing was written");
+        ExitCode::from(1)
+    };
+    let theme = match ready(&kb) {
+        Ok(theme) => theme,
+        Err(errors) => return failed(errors),
+    };
+    // Pages go into the staging folder as they are rendered. Unless the
+    // whole site is made, it is removed and the output left as it was.
+    let staging = match write::Staging::begin(&output, args.force) {
+        Ok(staging) => staging,
+        Err(e) => {
+            eprintln!("error[output]: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let site = match site::build_into(&kb, &theme, &staging) {
+        Ok(site) => site,
+        Err(e) => return failed(vec![site::theme_error(e)]),
+    };
+    let render_time = render_start.elapsed();
+    let sources = kb.sources();
+    let warnings: Vec<_> = sources_kb_diags
+        .into_iter()
+        .filter(|d| d.severity == diagnostic::Severity::Warning)
+        .collect();
+    if !warnings.is_empty() {
+        eprint!("{}", diagnostic::render(&warnings, Format::Human, &sources));
+    }
     let write_start = Instant::now();
-    if let Err(e) = write::write(&site, &output, args.force) {
+    if let Err(e) = staging.finish(&site) {
         eprintln!("error[output]: {e}");
         return ExitCode::from(2);
     }
@@ -183,8 +197,8 @@ pub fn run(args: BuildArgs) -> ExitCode {
     }
     eprintln!(
         "built {} pages ({} files) into {} in {:.0} ms",
-        site.files.keys().filter(|p| p.ends_with(".html")).count(),
-        site.files.len(),
+        site.files.keys().filter(|p| p.ends_with(".html")).count() + site.written.len(),
+        site.files.len() + site.written.len(),
         output.display(),
         started.elapsed().as_secs_f64() * 1000.0
     );

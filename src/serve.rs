@@ -485,7 +485,7 @@ impl Shared {
         let old = self.site.read().unwrap().clone();
         let mut next = Site {
             files: old.files.clone(),
-            timings: vec![],
+            ..Site::default()
         };
         next.files.extend(files);
         let pages = changed_pages(&old, &next);
@@ -1211,7 +1211,7 @@ mod tests {
                 .iter()
                 .map(|p| (p.to_string(), Arc::new(b"x".to_vec())))
                 .collect(),
-            timings: vec![],
+            ..Site::default()
         }
     }
 

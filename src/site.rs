@@ -10,6 +10,7 @@ use crate::kb::KnowledgeBase;
 use crate::model::{Document, MILESTONES};
 use crate::render::{self, escape};
 use crate::theme::Theme;
+use crate::write::Staging;
 use crate::{charts, policy, search, site_metrics};
 use chrono::{DateTime, FixedOffset, NaiveDate};
 use rayon::prelude::*;
@@ -25,6 +26,8 @@ use std::time::Instant;
 #[derive(Debug, Default, Clone)]
 pub struct Site {
     pub files: BTreeMap<String, Arc<Vec<u8>>>,
+    /// Pages already written to the staging folder (`build_into`), not held here.
+    pub written: BTreeSet<String>,
     pub timings: Vec<(&'static str, std::time::Duration)>,
 }
 
@@ -451,9 +454,25 @@ pub fn build(kb: &KnowledgeBase, theme: &Theme) -> Result<Site, String> {
     build_with(kb, theme, &Cache::default())
 }
 
+/// A one-shot build that writes each document page into `staging` as soon as
+/// it is rendered: the pages are most of the site's bytes, and holding them
+/// all would double the peak memory of a large build.
+pub fn build_into(kb: &KnowledgeBase, theme: &Theme, staging: &Staging) -> Result<Site, String> {
+    build_inner(kb, theme, &Cache::default(), Some(staging))
+}
+
 /// Builds the site. With a cache that holds an earlier build (`serve`), only
 /// what changed since is made again; the rest is that build's bytes.
 pub fn build_with(kb: &KnowledgeBase, theme: &Theme, cache: &Cache) -> Result<Site, String> {
+    build_inner(kb, theme, cache, None)
+}
+
+fn build_inner(
+    kb: &KnowledgeBase,
+    theme: &Theme,
+    cache: &Cache,
+    staging: Option<&Staging>,
+) -> Result<Site, String> {
     use std::sync::atomic::Ordering::Relaxed;
     cache.rendered.store(0, Relaxed);
     let mut timings = vec![];
@@ -613,7 +632,8 @@ pub fn build_with(kb: &KnowledgeBase, theme: &Theme, cache: &Cache) -> Result<Si
     } else {
         plan_pages(&shared, old_docs, &old_of, &new_of, &dirty_old, &dirty_new)
     };
-    type Page = (usize, Bytes, Vec<u32>);
+    // A page written to the staging folder is not kept (`None`).
+    type Page = (usize, Option<Bytes>, Vec<u32>);
     let pages: Vec<Result<Page, String>> = (0..n)
         .into_par_iter()
         .filter(|&i| to_render[i])
@@ -622,7 +642,16 @@ pub fn build_with(kb: &KnowledgeBase, theme: &Theme, cache: &Cache) -> Result<Si
             let mut ctx = ctx.clone();
             ctx.insert("page", &view);
             let html = theme.render("page.html", &ctx)?;
-            Ok((i, bytes(html), deps))
+            Ok(match staging {
+                Some(out) => {
+                    out.put(
+                        &format!("{}index.html", page_path(&docs[i])),
+                        html.as_bytes(),
+                    );
+                    (i, None, deps)
+                }
+                None => (i, Some(bytes(html)), deps),
+            })
         })
         .collect();
     cache.rendered.fetch_add(pages.len(), Relaxed);
@@ -664,9 +693,18 @@ pub fn build_with(kb: &KnowledgeBase, theme: &Theme, cache: &Cache) -> Result<Si
             .collect(),
     };
     let old_docs: &[LastDoc] = last.as_ref().map_or(&[], |l| l.docs.as_slice());
+    let mut written = BTreeSet::new();
     for page in pages {
         let (i, html, page_deps) = page?;
-        files.insert(format!("{}index.html", page_path(&docs[i])), html);
+        let path = format!("{}index.html", page_path(&docs[i]));
+        match html {
+            Some(html) => {
+                files.insert(path, html);
+            }
+            None => {
+                written.insert(path);
+            }
+        }
         deps[i] = page_deps;
     }
     lap("document pages", &mut timings);
@@ -858,13 +896,16 @@ pub fn build_with(kb: &KnowledgeBase, theme: &Theme, cache: &Cache) -> Result<Si
     // Generated pages win over a knowledge-base file at the same path.
     let mut assets = vec![];
     for (path, content) in &kb.assets {
-        if !files.contains_key(path) {
+        if !files.contains_key(path) && !written.contains(path) {
             files.insert(path.clone(), content.clone());
             assets.push(path.clone());
         }
     }
     if paths_changed || !files.contains_key("sitemap.xml") {
-        files.insert("sitemap.xml".into(), bytes(sitemap(&site, &files)));
+        files.insert(
+            "sitemap.xml".into(),
+            bytes(sitemap(&site, &files, &written)),
+        );
     }
     lap("feeds and assets", &mut timings);
 
@@ -928,7 +969,11 @@ pub fn build_with(kb: &KnowledgeBase, theme: &Theme, cache: &Cache) -> Result<Si
             site,
         });
     }
-    Ok(Site { files, timings })
+    Ok(Site {
+        files,
+        written,
+        timings,
+    })
 }
 
 /// What `serve` makes after it has served the pages of a build: the search
@@ -2144,9 +2189,10 @@ fn feed(kb: &KnowledgeBase, site: &SiteView, postmortems: &[&DocSummary]) -> Str
     out
 }
 
-fn sitemap(site: &SiteView, files: &BTreeMap<String, Arc<Vec<u8>>>) -> String {
+fn sitemap(site: &SiteView, files: &BTreeMap<String, Bytes>, written: &BTreeSet<String>) -> String {
     let mut out = String::from("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n");
-    for path in files.keys().filter(|p| p.ends_with("index.html")) {
+    let paths: BTreeSet<&String> = files.keys().chain(written).collect();
+    for path in paths.into_iter().filter(|p| p.ends_with("index.html")) {
         let url = format!("{}{}", site.base, path.trim_end_matches("index.html"));
         out.push_str(&format!(
             "  <url><loc>{}</loc></url>\n",

@@ -36,46 +36,108 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> WriteError + '_ {
 }
 
 pub fn write(site: &Site, output: &Path, force: bool) -> Result<(), WriteError> {
-    if output.exists() && !force {
-        let ours = output.join(MARKER).exists();
-        let empty = std::fs::read_dir(output)
-            .map_err(io(output))?
-            .next()
-            .is_none();
-        if !ours && !empty {
-            return Err(WriteError::NotOurs(output.to_path_buf()));
+    Staging::begin(output, force)?.finish(site)
+}
+
+/// The fresh folder beside the output. `build` writes document pages into it
+/// while they are rendered, so that they need not all be held in memory;
+/// `finish` writes the rest and swaps it in. Dropped unfinished (an error,
+/// a failed render), it is removed and the output is left as it was.
+pub struct Staging {
+    output: PathBuf,
+    fresh: PathBuf,
+    /// The first error of `put`, which has no caller to return it to.
+    failed: std::sync::Mutex<Option<WriteError>>,
+    done: bool,
+}
+
+impl Staging {
+    /// Checks that the output may be replaced, and makes the fresh folder.
+    pub fn begin(output: &Path, force: bool) -> Result<Staging, WriteError> {
+        if output.exists() && !force {
+            let ours = output.join(MARKER).exists();
+            let empty = std::fs::read_dir(output)
+                .map_err(io(output))?
+                .next()
+                .is_none();
+            if !ours && !empty {
+                return Err(WriteError::NotOurs(output.to_path_buf()));
+            }
+        }
+        let parent = output
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        std::fs::create_dir_all(parent).map_err(io(parent))?;
+        let name = output
+            .file_name()
+            .map_or("public".into(), |n| n.to_string_lossy().to_string());
+        let fresh = parent.join(format!(".{name}.new-{}", std::process::id()));
+        if fresh.exists() {
+            std::fs::remove_dir_all(&fresh).map_err(io(&fresh))?;
+        }
+        std::fs::create_dir_all(&fresh).map_err(io(&fresh))?;
+        Ok(Staging {
+            output: output.to_path_buf(),
+            fresh,
+            failed: std::sync::Mutex::new(None),
+            done: false,
+        })
+    }
+
+    /// Writes one file now; an error is kept and returned by `finish`.
+    pub fn put(&self, path: &str, bytes: &[u8]) {
+        let target = self.fresh.join(path);
+        let result = target
+            .parent()
+            .map_or(Ok(()), std::fs::create_dir_all)
+            .and_then(|()| std::fs::write(&target, bytes));
+        if let Err(e) = result {
+            self.failed
+                .lock()
+                .unwrap()
+                .get_or_insert(WriteError::Io(target, e));
         }
     }
-    let parent = output
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    std::fs::create_dir_all(parent).map_err(io(parent))?;
-    let name = output
-        .file_name()
-        .map_or("public".into(), |n| n.to_string_lossy().to_string());
-    let fresh = parent.join(format!(".{name}.new-{}", std::process::id()));
-    let old = parent.join(format!(".{name}.old-{}", std::process::id()));
-    let result = write_tree(site, &fresh).and_then(|()| {
+
+    /// Writes the site's files, then swaps the fresh folder in for the output.
+    pub fn finish(mut self, site: &Site) -> Result<(), WriteError> {
+        if let Some(e) = self.failed.lock().unwrap().take() {
+            return Err(e);
+        }
+        write_tree(site, &self.fresh)?;
+        let output = &self.output;
+        let old = self.fresh.with_file_name(
+            self.fresh
+                .file_name()
+                .unwrap_or_default()
+                .to_string_lossy()
+                .replacen(".new-", ".old-", 1),
+        );
         if output.exists() {
             std::fs::rename(output, &old).map_err(io(output))?;
         }
-        std::fs::rename(&fresh, output).map_err(io(output))
-    });
-    if result.is_err() {
-        let _ = std::fs::remove_dir_all(&fresh);
-        if old.exists() && !output.exists() {
+        let swapped = std::fs::rename(&self.fresh, output).map_err(io(output));
+        if swapped.is_err() && old.exists() && !output.exists() {
             let _ = std::fs::rename(&old, output);
         }
+        if old.exists() {
+            let _ = std::fs::remove_dir_all(&old);
+        }
+        self.done = swapped.is_ok();
+        swapped
     }
-    if old.exists() {
-        let _ = std::fs::remove_dir_all(&old);
+}
+
+impl Drop for Staging {
+    fn drop(&mut self) {
+        if !self.done {
+            let _ = std::fs::remove_dir_all(&self.fresh);
+        }
     }
-    result
 }
 
 fn write_tree(site: &Site, dir: &Path) -> Result<(), WriteError> {
-    std::fs::create_dir_all(dir).map_err(io(dir))?;
     let mut folders: Vec<PathBuf> = site
         .files
         .keys()
@@ -107,7 +169,7 @@ mod tests {
                 .iter()
                 .map(|(p, c)| (p.to_string(), std::sync::Arc::new(c.as_bytes().to_vec())))
                 .collect(),
-            timings: vec![],
+            ..Site::default()
         }
     }
 

@@ -783,6 +783,49 @@ fn a_broken_link_fails_the_build_and_keeps_the_previous_site() {
     assert_eq!(siblings(kb.path()), listing);
 }
 
+/// Document pages are written into the staging folder while they render: a
+/// template that fails on one of them must still leave no trace.
+#[test]
+fn a_page_that_fails_to_render_keeps_the_previous_site() {
+    let kb = scratch_copy("site");
+    let first = build(kb.path(), None, &[]);
+    assert_eq!(first.code, 0, "{}", first.stderr);
+    let public = kb.path().join("public");
+    let before = hashes(&public);
+
+    // Fails only for runbooks, so other pages have been written by then.
+    let templates = kb.path().join("themes/broken/templates");
+    std::fs::create_dir_all(&templates).unwrap();
+    std::fs::write(
+        templates.join("page.html"),
+        "{% if page.doc.kind == \"runbook\" %}{{ page.no_such_field.x }}{% endif %}ok",
+    )
+    .unwrap();
+    edit(
+        &kb.path().join("hindsight.yaml"),
+        "base_url: /\n",
+        "base_url: /\ntheme: broken\n",
+    );
+    let listing = siblings(kb.path());
+    let second = build(kb.path(), None, &[]);
+    assert_eq!(second.code, 1, "{}", second.stderr);
+    assert!(
+        second.stderr.contains("no_such_field") && second.stderr.contains("nothing was written"),
+        "{}",
+        second.stderr
+    );
+    assert_eq!(
+        hashes(&public),
+        before,
+        "public/ changed after a failed render"
+    );
+    assert_eq!(
+        siblings(kb.path()),
+        listing,
+        "the staging folder is removed"
+    );
+}
+
 #[test]
 fn a_folder_hindsight_did_not_create_is_not_emptied() {
     let root = fixture("site");
