@@ -253,6 +253,9 @@ struct PageView<'a> {
     review: Option<Review>,
     /// On runbook and service pages: the incidents that used or hit them.
     incidents: Vec<&'a DocSummary>,
+    /// `incidents` as rows of the default theme's `doc_table`: a runbook
+    /// can list hundreds, too many for a template loop on every build.
+    incident_rows: String,
     open_items: Vec<OwnedItem<'a>>,
     /// On service pages: MTTR by month as an inline SVG.
     sparkline: Option<&'a str>,
@@ -593,6 +596,20 @@ fn build_inner(
     let metrics_changed = full
         || (0..n).any(|i| old_of[i].is_none_or(|o| old_docs[o].metrics_sig != metrics_sigs[i]))
         || new_of.iter().any(Option::is_none);
+    // Rows of tables and lists, made per document: lists and runbook and
+    // service pages splice them together.
+    let rows: Vec<(Arc<str>, Arc<str>)> = (0..n)
+        .into_par_iter()
+        .map(|i| match old_of[i] {
+            Some(o) if !full && !dirty_new[i] => {
+                (old_docs[o].row.clone(), old_docs[o].item.clone())
+            }
+            _ => (
+                table_row(&summaries[i]).into(),
+                list_item(&summaries[i], escape).into(),
+            ),
+        })
+        .collect();
     let mut files: BTreeMap<String, Bytes> = match last.as_mut() {
         Some(l) if !full => std::mem::take(&mut l.files),
         _ => BTreeMap::new(),
@@ -600,7 +617,8 @@ fn build_inner(
     let bytes = |s: String| Arc::new(s.into_bytes());
     let mut ctx = tera::Context::new();
     ctx.insert("site", &site);
-    let mut shared = Shared::new(kb, &summaries, &dates);
+    let table_rows = rows.iter().map(|r| r.0.clone()).collect();
+    let mut shared = Shared::new(kb, &summaries, &dates, table_rows);
     // `serve` makes metrics after it serves the pages (see `finish`), but for
     // its first build; a one-shot build makes them here.
     let defer = keep && !full;
@@ -709,19 +727,7 @@ fn build_inner(
     }
     lap("document pages", &mut timings);
 
-    // 5. Lists: rows are made per document, pages per changed list.
-    let rows: Vec<(Arc<str>, Arc<str>)> = (0..n)
-        .into_par_iter()
-        .map(|i| match old_of[i] {
-            Some(o) if !full && !dirty_new[i] => {
-                (old_docs[o].row.clone(), old_docs[o].item.clone())
-            }
-            _ => (
-                table_row(&summaries[i]).into(),
-                list_item(&summaries[i], escape).into(),
-            ),
-        })
-        .collect();
+    // 5. Lists: pages per changed list, from the rows made per document.
     let dirty_kinds: BTreeSet<&str> =
         changed_summaries(&summaries, &dirty_new, old_docs, &dirty_old)
             .map(|s| s.kind.as_str())
@@ -1032,7 +1038,8 @@ pub fn finish_step(
         cache.rendered.fetch_add(2, Relaxed);
         out.extend(outputs);
         let dates = date_keys(&summaries);
-        let mut shared = Shared::new(kb, &summaries, &dates);
+        let table_rows = last.docs.iter().map(|d| d.row.clone()).collect();
+        let mut shared = Shared::new(kb, &summaries, &dates, table_rows);
         let redrawn: Vec<usize> = (0..kb.documents.len())
             .filter(|&i| {
                 let id = kb.documents[i].id.as_str();
@@ -1743,6 +1750,10 @@ fn page_view<'a>(ctx: &'a Shared<'a>, cache: &Cache, i: usize) -> (PageView<'a>,
         _ => vec![],
     };
     let incidents: Vec<&DocSummary> = incident_indices.iter().map(|&j| &summaries[j]).collect();
+    let incident_rows = incident_indices
+        .iter()
+        .map(|&j| &*ctx.table_rows[j])
+        .collect();
     let mut runbooks = refs(&doc.meta.runbooks);
     let mut open_items = vec![];
     if doc.kind == "service" {
@@ -1802,6 +1813,7 @@ fn page_view<'a>(ctx: &'a Shared<'a>, cache: &Cache, i: usize) -> (PageView<'a>,
         edit_url,
         review,
         incidents,
+        incident_rows,
         open_items,
         sparkline: ctx.sparklines.get(doc.id.as_str()).map(String::as_str),
     };
@@ -1879,6 +1891,8 @@ struct Shared<'a> {
     /// spent a third of its time in them.
     dates: &'a [Option<u32>],
     incident_like: Vec<bool>,
+    /// Each document's row in tables (`table_row`).
+    table_rows: Vec<Arc<str>>,
     /// Service id to the incident-like documents that hit it, newest first.
     by_service: HashMap<&'a str, Vec<usize>>,
     /// Service id to the runbooks that name it.
@@ -1910,7 +1924,12 @@ impl<'a> Shared<'a> {
     }
 
     /// `dates` are the summaries' `date_keys`.
-    fn new(kb: &'a KnowledgeBase, summaries: &'a [DocSummary], dates: &'a [Option<u32>]) -> Self {
+    fn new(
+        kb: &'a KnowledgeBase,
+        summaries: &'a [DocSummary],
+        dates: &'a [Option<u32>],
+        table_rows: Vec<Arc<str>>,
+    ) -> Self {
         let incident_like: Vec<bool> = (0..kb.documents.len())
             .map(|j| is_incident_like(kb, j))
             .collect();
@@ -1939,6 +1958,7 @@ impl<'a> Shared<'a> {
             kb,
             summaries,
             dates,
+            table_rows,
             incident_like,
             by_service,
             runbooks_of,
