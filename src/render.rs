@@ -179,6 +179,9 @@ pub struct InlineLinks<'a> {
 /// Links resolve as in the body: `.md` links to page URLs, relative links into
 /// the site, script URLs to nothing.
 pub fn inline_markdown(text: &str, links: &InlineLinks) -> String {
+    if is_plain(text) {
+        return text.to_string();
+    }
     let events =
         pulldown_cmark::Parser::new_ext(text, markdown_options()).filter_map(|e| match e {
             Event::Start(Tag::Paragraph) | Event::End(TagEnd::Paragraph) => None,
@@ -224,6 +227,17 @@ pub fn inline_markdown(text: &str, links: &InlineLinks) -> String {
     let mut html = String::with_capacity(text.len() + 16);
     pulldown_cmark::html::push_html(&mut html, events);
     html.trim_end().to_string()
+}
+
+/// Text that Markdown prints as it is: no markup, entity, character to
+/// escape or block marker, and no space at the ends. Most timeline entries
+/// and action items are, and each spared a parser (see the proptest).
+fn is_plain(text: &str) -> bool {
+    let b = text.as_bytes();
+    b.first().is_some_and(u8::is_ascii_alphabetic)
+        && b.last().is_some_and(|c| !c.is_ascii_whitespace())
+        && b.iter()
+            .all(|&c| c.is_ascii_alphanumeric() || b" ,.;:'()/%@?=+-".contains(&c))
 }
 
 /// Inline Markdown without its links (their text stays), for places that are
@@ -361,6 +375,38 @@ pub fn escape(s: &str) -> String {
 mod tests {
     use super::*;
     use crate::model::SourceFile;
+
+    /// Words, numbers, punctuation, block markers and Markdown's specials.
+    fn inline_text() -> impl proptest::strategy::Strategy<Value = String> {
+        use proptest::prelude::*;
+        let token = prop_oneof![
+            6 => "[a-zA-Z]{1,6}",
+            3 => "[0-9]{1,2}",
+            4 => "[ ,.;:'()/%@?=+-]",
+            2 => "(- |1\\. |\\+ |# |    )",
+            3 => "[*#&<>_`!\\[\\]~|\"]",
+            1 => "(\\*[a-z]+\\*|_[a-z]+_|~~[a-z]+~~|`[a-z]+`)",
+        ];
+        proptest::collection::vec(token, 0..8).prop_map(|t| t.concat())
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2000))]
+        /// Plain text skips the parser: it must print what the parser would.
+        #[test]
+        fn plain_text_prints_as_markdown_would(text in inline_text()) {
+            if is_plain(&text) {
+                let mut parsed = String::new();
+                pulldown_cmark::html::push_html(
+                    &mut parsed,
+                    pulldown_cmark::Parser::new_ext(&text, markdown_options()).filter(|e| {
+                        !matches!(e, Event::Start(Tag::Paragraph) | Event::End(TagEnd::Paragraph))
+                    }),
+                );
+                proptest::prop_assert_eq!(&text, parsed.trim_end());
+            }
+        }
+    }
 
     fn render(text: &str, allow_html: bool) -> String {
         let (doc, _) = crate::parse::parse(SourceFile {
