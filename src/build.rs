@@ -197,7 +197,11 @@ pub fn run(args: BuildArgs) -> ExitCode {
     }
     eprintln!(
         "built {} pages ({} files) into {} in {:.0} ms",
-        site.files.keys().filter(|p| p.ends_with(".html")).count() + site.written.len(),
+        site.files
+            .keys()
+            .chain(&site.written)
+            .filter(|p| p.ends_with(".html"))
+            .count(),
         site.files.len() + site.written.len(),
         output.display(),
         started.elapsed().as_secs_f64() * 1000.0

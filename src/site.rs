@@ -642,6 +642,18 @@ fn build_inner(
     let metrics_stale =
         defer && (metrics_changed || last.as_ref().is_some_and(|l| l.metrics_stale));
     let old_docs: &[LastDoc] = last.as_ref().map_or(&[], |l| l.docs.as_slice());
+    // A one-shot build writes what it has made as it goes: held until the
+    // end, the metrics exports alone would add some 60 MB to its peak.
+    let mut written = BTreeSet::new();
+    let spill = |files: &mut BTreeMap<String, Bytes>, written: &mut BTreeSet<String>| {
+        if let Some(out) = staging {
+            for (path, content) in std::mem::take(files) {
+                out.put(&path, &content);
+                written.insert(path);
+            }
+        }
+    };
+    spill(&mut files, &mut written);
     lap("metrics pages", &mut timings);
 
     // 4. Document pages: those whose inputs changed (see `plan_pages`).
@@ -711,7 +723,6 @@ fn build_inner(
             .collect(),
     };
     let old_docs: &[LastDoc] = last.as_ref().map_or(&[], |l| l.docs.as_slice());
-    let mut written = BTreeSet::new();
     for page in pages {
         let (i, html, page_deps) = page?;
         let path = format!("{}index.html", page_path(&docs[i]));
@@ -833,6 +844,7 @@ fn build_inner(
         || new_of.iter().any(Option::is_none)
         || old_of.iter().any(Option::is_none)
         || old_tag_paths.is_some_and(|old| *old != tag_paths);
+    spill(&mut files, &mut written);
     lap("index pages", &mut timings);
 
     // Overdue items: after an edit, those of the edited documents are replaced.
