@@ -334,28 +334,34 @@ fn highlight_lines(syntax: &SyntaxReference, code: &str) -> Option<String> {
     let mut open_spans = 0isize;
     let mut html = String::with_capacity(code.len() * 3);
     for line in LinesWithEndings::from(code) {
-        let key = (syntax.name.clone(), line.to_string());
-        let known = LINES.with_borrow(|lines| {
-            lines.get(&key).and_then(|seen| {
-                seen.iter()
-                    .find(|l| l.before == state)
-                    .map(|l| (l.html.clone(), l.delta, l.after.clone()))
-            })
+        let known = LINES.with_borrow(|memo| {
+            memo.lines
+                .get(syntax.name.as_str())?
+                .get(line)?
+                .iter()
+                .find(|l| l.before == state)
+                .map(|l| (l.html.clone(), l.delta, l.after.clone()))
         });
         let (spans, delta, after) = match known {
             Some(known) => known,
             None => {
                 let before = state.clone();
+                // A state holding regex captures (inside a heredoc) never
+                // equals a copy of itself: onig compares the captures'
+                // buffer addresses. Lines in such states are not kept.
+                let keep = before == state;
                 let ops = state.0.parse_line(line, &SYNTAXES).ok()?;
                 let (spans, delta) =
                     line_tokens_to_classed_spans(line, &ops, CLASS_STYLE, &mut state.1).ok()?;
-                let seen = LineSeen {
-                    before,
-                    html: spans.clone(),
-                    delta,
-                    after: state.clone(),
-                };
-                LINES.with_borrow_mut(|lines| lines.entry(key).or_default().push(seen));
+                if keep {
+                    let seen = LineSeen {
+                        before,
+                        html: spans.clone(),
+                        delta,
+                        after: state.clone(),
+                    };
+                    LINES.with_borrow_mut(|memo| memo.remember(&syntax.name, line, seen));
+                }
                 (spans, delta, state.clone())
             }
         };
@@ -378,10 +384,40 @@ struct LineSeen {
     after: (ParseState, ScopeStack),
 }
 
-type LineKey = (String, String);
+/// Lines seen, by syntax name and line. Bounded, since `serve` highlights
+/// every version of a block being written: past `MAX_LINES` it starts afresh.
+#[derive(Default)]
+struct LineMemo {
+    lines: HashMap<String, HashMap<String, Vec<LineSeen>>>,
+    count: usize,
+}
+
+const MAX_LINES: usize = 20_000;
+/// A line is rarely met in more than a few states (inside a string, ...).
+const MAX_STATES_PER_LINE: usize = 4;
+
+impl LineMemo {
+    fn remember(&mut self, syntax: &str, line: &str, seen: LineSeen) {
+        if self.count >= MAX_LINES {
+            *self = LineMemo::default();
+        }
+        let states = self
+            .lines
+            .entry(syntax.to_string())
+            .or_default()
+            .entry(line.to_string())
+            .or_default();
+        if states.len() < MAX_STATES_PER_LINE {
+            states.push(seen);
+            self.count += 1;
+        }
+    }
+}
+
 thread_local! {
-    /// Per thread: a parser state holds regex captures, which stay on their thread.
-    static LINES: std::cell::RefCell<HashMap<LineKey, Vec<LineSeen>>> = Default::default();
+    /// Per thread: a parser state holds regex captures, which are not `Send`
+    /// (onig's regions are raw pointers).
+    static LINES: std::cell::RefCell<LineMemo> = Default::default();
 }
 
 /// The stylesheet for highlighted code: a light theme, and a dark one by media query.
@@ -441,6 +477,14 @@ mod tests {
             1 => "(\\*[a-z]+\\*|_[a-z]+_|~~[a-z]+~~|`[a-z]+`)",
         ];
         proptest::collection::vec(token, 0..8).prop_map(|t| t.concat())
+    }
+
+    #[test]
+    fn words_and_punctuation_are_plain_and_markup_is_not() {
+        assert!(is_plain("Rolled back api to v1.2 (see INC-12); @ana paged"));
+        for text in ["`kubectl`", "*now*", "1. first", "a & b", "- item", "x  "] {
+            assert!(!is_plain(text), "{text}");
+        }
     }
 
     proptest::proptest! {
@@ -508,7 +552,13 @@ mod tests {
             let expected = generator_html(lang, &code);
             // Twice: the second time, every line is remembered.
             proptest::prop_assert_eq!(highlight_lines(syntax, &code).unwrap(), expected.clone());
+            let remembered = LINES.with_borrow(|memo| memo.count);
             proptest::prop_assert_eq!(highlight_lines(syntax, &code).unwrap(), expected);
+            proptest::prop_assert_eq!(
+                LINES.with_borrow(|memo| memo.count),
+                remembered,
+                "the second pass found every line it could keep"
+            );
         }
     }
 
