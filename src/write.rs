@@ -39,13 +39,17 @@ pub fn write(site: &Site, output: &Path, force: bool) -> Result<(), WriteError> 
     Staging::begin(output, force)?.finish(site)
 }
 
-/// The fresh folder beside the output. `build` writes document pages into it
-/// while they are rendered, so that they need not all be held in memory;
-/// `finish` writes the rest and swaps it in. Dropped unfinished (an error,
-/// a failed render), it is removed and the output is left as it was.
+/// The fresh folder beside the output (`.public.new-PID`). `build` writes
+/// each page and export into it as soon as it is made, so that the site is
+/// never held in memory whole; `finish` writes the rest and swaps it in.
+/// Dropped unfinished (an error, a failed render), it is removed and the
+/// output is left as it was. A build killed outright leaves it behind; the
+/// next build into the same output removes it.
 pub struct Staging {
     output: PathBuf,
     fresh: PathBuf,
+    /// Where the previous output goes during the swap.
+    old: PathBuf,
     /// The first error of `put`, which has no caller to return it to.
     failed: std::sync::Mutex<Option<WriteError>>,
     done: bool,
@@ -72,14 +76,28 @@ impl Staging {
         let name = output
             .file_name()
             .map_or("public".into(), |n| n.to_string_lossy().to_string());
-        let fresh = parent.join(format!(".{name}.new-{}", std::process::id()));
-        if fresh.exists() {
-            std::fs::remove_dir_all(&fresh).map_err(io(&fresh))?;
+        // Leftovers of builds that were killed before they could clean up.
+        // Two builds into one output at the same time are not supported.
+        let leftover = |n: &str, kind: &str| {
+            n.strip_prefix(&format!(".{name}{kind}"))
+                .is_some_and(|pid| !pid.is_empty() && pid.bytes().all(|b| b.is_ascii_digit()))
+        };
+        for entry in std::fs::read_dir(parent).map_err(io(parent))?.flatten() {
+            let n = entry.file_name().to_string_lossy().to_string();
+            if leftover(&n, ".old-") && !output.exists() {
+                // Killed mid-swap: this is the previous site.
+                let _ = std::fs::rename(entry.path(), output);
+            } else if leftover(&n, ".old-") || leftover(&n, ".new-") {
+                let _ = std::fs::remove_dir_all(entry.path());
+            }
         }
+        let fresh = parent.join(format!(".{name}.new-{}", std::process::id()));
+        let old = parent.join(format!(".{name}.old-{}", std::process::id()));
         std::fs::create_dir_all(&fresh).map_err(io(&fresh))?;
         Ok(Staging {
             output: output.to_path_buf(),
             fresh,
+            old,
             failed: std::sync::Mutex::new(None),
             done: false,
         })
@@ -106,23 +124,18 @@ impl Staging {
             return Err(e);
         }
         write_tree(site, &self.fresh)?;
-        let output = &self.output;
-        let old = self.fresh.with_file_name(
-            self.fresh
-                .file_name()
-                .unwrap_or_default()
-                .to_string_lossy()
-                .replacen(".new-", ".old-", 1),
-        );
+        let (output, old) = (&self.output, &self.old);
         if output.exists() {
-            std::fs::rename(output, &old).map_err(io(output))?;
+            std::fs::rename(output, old).map_err(io(output))?;
         }
         let swapped = std::fs::rename(&self.fresh, output).map_err(io(output));
-        if swapped.is_err() && old.exists() && !output.exists() {
-            let _ = std::fs::rename(&old, output);
-        }
-        if old.exists() {
-            let _ = std::fs::remove_dir_all(&old);
+        if swapped.is_err() {
+            // Put the previous site back; if even that fails, it stays in `old`.
+            if old.exists() && !output.exists() {
+                let _ = std::fs::rename(old, output);
+            }
+        } else if old.exists() {
+            let _ = std::fs::remove_dir_all(old);
         }
         self.done = swapped.is_ok();
         swapped
@@ -195,6 +208,58 @@ mod tests {
         assert!(!out.join("a").exists(), "the old site is gone");
         let leftovers: Vec<_> = std::fs::read_dir(tmp.path()).unwrap().collect();
         assert_eq!(leftovers.len(), 1, "no temporary folders left");
+    }
+
+    #[test]
+    fn a_failed_write_keeps_the_output_and_leaves_nothing_behind() {
+        let tmp = tempfile::tempdir().unwrap();
+        let out = tmp.path().join("public");
+        write(&site(&[("index.html", "one")]), &out, false).unwrap();
+        let staging = Staging::begin(&out, false).unwrap();
+        staging.put("a", b"a file");
+        staging.put("a/b.html", b"cannot go under a file");
+        let err = staging.finish(&site(&[("index.html", "two")])).unwrap_err();
+        assert!(err.to_string().contains("a/b.html"), "{err}");
+        assert_eq!(
+            std::fs::read_to_string(out.join("index.html")).unwrap(),
+            "one"
+        );
+        let left: Vec<_> = std::fs::read_dir(tmp.path()).unwrap().collect();
+        assert_eq!(left.len(), 1, "the staging folder is removed");
+    }
+
+    #[test]
+    fn leftovers_of_a_killed_build_are_cleaned_up() {
+        let tmp = tempfile::tempdir().unwrap();
+        let out = tmp.path().join("public");
+        // Killed while rendering: a half-written staging folder.
+        std::fs::create_dir_all(tmp.path().join(".public.new-99999/postmortems")).unwrap();
+        // Killed mid-swap: the previous site moved aside, no output.
+        let old = tmp.path().join(".public.old-99998");
+        std::fs::create_dir_all(&old).unwrap();
+        std::fs::write(old.join(MARKER), "").unwrap();
+        std::fs::write(old.join("index.html"), "previous").unwrap();
+        // Not ours: another folder's staging, and a lookalike name.
+        std::fs::create_dir_all(tmp.path().join(".docs.new-1")).unwrap();
+        std::fs::create_dir_all(tmp.path().join(".public.new-notes")).unwrap();
+
+        let staging = Staging::begin(&out, false).unwrap();
+        assert_eq!(
+            std::fs::read_to_string(out.join("index.html")).unwrap(),
+            "previous",
+            "the previous site is back in place"
+        );
+        staging.finish(&site(&[("index.html", "new")])).unwrap();
+        let mut left: Vec<String> = std::fs::read_dir(tmp.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+            .collect();
+        left.sort();
+        assert_eq!(left, [".docs.new-1", ".public.new-notes", "public"]);
+        assert_eq!(
+            std::fs::read_to_string(out.join("index.html")).unwrap(),
+            "new"
+        );
     }
 
     #[test]
