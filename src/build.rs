@@ -31,7 +31,7 @@ pub struct BuildArgs {
 }
 
 /// Checks that the knowledge base can be built, and loads its theme.
-fn ready(kb: &KnowledgeBase) -> Result<Theme, Vec<diagnostic::Diagnostic>> {
+fn buildable_theme(kb: &KnowledgeBase) -> Result<Theme, Vec<diagnostic::Diagnostic>> {
     let mut problems: Vec<_> = kb
         .diagnostics
         .iter()
@@ -135,8 +135,6 @@ pub fn run(args: BuildArgs) -> ExitCode {
         eprintln!("error[output]: {problem}; choose another --output");
         return ExitCode::from(2);
     }
-    // Pages go into the staging folder as they are rendered; it is removed
-    // again, leaving the output as it was, unless the whole site is made.
     let failed = |errors: Vec<diagnostic::Diagnostic>| {
         let mut all = sources_kb_diags.clone();
         for e in errors {
@@ -149,12 +147,12 @@ pub fn run(args: BuildArgs) -> ExitCode {
         eprintln!("build failed: nothing was written");
         ExitCode::from(1)
     };
-    let theme = match ready(&kb) {
+    let theme = match buildable_theme(&kb) {
         Ok(theme) => theme,
         Err(errors) => return failed(errors),
     };
-    // Pages go into the staging folder as they are rendered. Unless the
-    // whole site is made, it is removed and the output left as it was.
+    // Pages and exports go into the staging folder as they are made. Unless
+    // the whole site is made, it is removed and the output left as it was.
     let staging = match write::Staging::begin(&output, args.force) {
         Ok(staging) => staging,
         Err(e) => {
@@ -197,12 +195,8 @@ pub fn run(args: BuildArgs) -> ExitCode {
     }
     eprintln!(
         "built {} pages ({} files) into {} in {:.0} ms",
-        site.files
-            .keys()
-            .chain(&site.written)
-            .filter(|p| p.ends_with(".html"))
-            .count(),
-        site.files.len() + site.written.len(),
+        site.paths().filter(|p| p.ends_with(".html")).count(),
+        site.paths().count(),
         output.display(),
         started.elapsed().as_secs_f64() * 1000.0
     );

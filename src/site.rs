@@ -26,7 +26,8 @@ use std::time::Instant;
 #[derive(Debug, Default, Clone)]
 pub struct Site {
     pub files: BTreeMap<String, Arc<Vec<u8>>>,
-    /// Pages already written to the staging folder (`build_into`), not held here.
+    /// Files already written to the staging folder by `build_into` (document
+    /// pages, exports, lists), so not held in `files`.
     pub written: BTreeSet<String>,
     pub timings: Vec<(&'static str, std::time::Duration)>,
 }
@@ -457,9 +458,9 @@ pub fn build(kb: &KnowledgeBase, theme: &Theme) -> Result<Site, String> {
     build_with(kb, theme, &Cache::default())
 }
 
-/// A one-shot build that writes each document page into `staging` as soon as
-/// it is rendered: the pages are most of the site's bytes, and holding them
-/// all would double the peak memory of a large build.
+/// A one-shot build that writes pages and exports into `staging` as soon as
+/// they are made: document pages alone are most of the site's bytes, and
+/// holding everything until the end would double the peak memory of a large build.
 pub fn build_into(kb: &KnowledgeBase, theme: &Theme, staging: &Staging) -> Result<Site, String> {
     build_inner(kb, theme, &Cache::default(), Some(staging))
 }
@@ -647,10 +648,11 @@ fn build_inner(
     let mut written = BTreeSet::new();
     let spill = |files: &mut BTreeMap<String, Bytes>, written: &mut BTreeSet<String>| {
         if let Some(out) = staging {
-            for (path, content) in std::mem::take(files) {
-                out.put(&path, &content);
-                written.insert(path);
-            }
+            let files = std::mem::take(files);
+            files
+                .par_iter()
+                .for_each(|(path, content)| out.put(path, content));
+            written.extend(files.into_keys());
         }
     };
     spill(&mut files, &mut written);
@@ -813,7 +815,7 @@ fn build_inner(
         .filter(|(tag, _)| full || dirty_tags.contains(&tag_slug(tag)))
         .map(|(tag, idx)| {
             let mut idx = idx.clone();
-            idx.sort_by(|&a, &b| summaries[b].date.cmp(&summaries[a].date));
+            idx.sort_by(|&a, &b| dates[b].cmp(&dates[a]));
             let out = render(
                 "tag.html",
                 vec![
@@ -1216,10 +1218,12 @@ fn metrics_outputs<'k>(
             Ok(bytes(crate::report::action_items_csv(&metrics.items)))
         }),
     ];
-    let outputs = jobs
+    let outputs: Vec<Result<(String, Bytes), String>> = jobs
         .par_iter()
         .map(|(path, make)| Ok((path.to_string(), make()?)))
-        .collect::<Result<Vec<_>, String>>()?;
+        .collect();
+    // The first error in order, whichever thread met it first.
+    let outputs = outputs.into_iter().collect::<Result<Vec<_>, _>>()?;
     let figures = Figures {
         mttr_sparkline: charts::sparkline(
             "MTTR by month",
@@ -2229,10 +2233,28 @@ fn feed(kb: &KnowledgeBase, site: &SiteView, postmortems: &[&DocSummary]) -> Str
     out
 }
 
+/// The paths of a site's files, those held and those already written, sorted.
+fn all_paths<'s>(
+    files: &'s BTreeMap<String, Bytes>,
+    written: &'s BTreeSet<String>,
+) -> impl Iterator<Item = &'s String> {
+    files
+        .keys()
+        .chain(written)
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+}
+
+impl Site {
+    /// Every output path, sorted: those in `files` and those `written`.
+    pub fn paths(&self) -> impl Iterator<Item = &String> {
+        all_paths(&self.files, &self.written)
+    }
+}
+
 fn sitemap(site: &SiteView, files: &BTreeMap<String, Bytes>, written: &BTreeSet<String>) -> String {
     let mut out = String::from("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n");
-    let paths: BTreeSet<&String> = files.keys().chain(written).collect();
-    for path in paths.into_iter().filter(|p| p.ends_with("index.html")) {
+    for path in all_paths(files, written).filter(|p| p.ends_with("index.html")) {
         let url = format!("{}{}", site.base, path.trim_end_matches("index.html"));
         out.push_str(&format!(
             "  <url><loc>{}</loc></url>\n",

@@ -783,6 +783,55 @@ fn a_broken_link_fails_the_build_and_keeps_the_previous_site() {
     assert_eq!(siblings(kb.path()), listing);
 }
 
+#[test]
+fn a_runbook_lists_the_incidents_that_used_it() {
+    let (_tmp, out) = build_ok(&fixture("site"), &[]);
+    let page = read(&out, "runbooks/rb-rollback/index.html");
+    let (_, table) = page
+        .split_once("<h2>Used in incidents</h2>")
+        .expect("the section");
+    let rows = table.split("</table>").next().unwrap();
+    assert!(
+        rows.contains(
+            r#"<td class="nowrap"><a href="/incidents/inc-2026-001/">INC-2026-001</a></td>"#
+        ) && rows.contains("&lt;script&gt;alert(1)&lt;/script&gt; checkout down")
+            && rows.contains(r#"<span class="badge sev-1">SEV1</span>"#),
+        "{rows}"
+    );
+}
+
+/// `build` writes pages into the output as it renders them; `serve` keeps
+/// them in memory. Both must be the same site, file for file.
+#[test]
+fn the_written_site_is_the_site_serve_holds() {
+    let roots = [fixture("site"), repo_root()];
+    for root in &roots {
+        let name = root.display();
+        let (_tmp, out) = build_ok(root, &["--drafts"]);
+        let mut written = files(&out);
+        assert!(written.remove(".hindsight-output").is_some(), "the marker");
+
+        let today = chrono::NaiveDate::parse_from_str(TODAY, "%Y-%m-%d").unwrap();
+        let mut kb = hindsight::kb::open(root, today).expect("opens");
+        kb.read_assets();
+        let theme = hindsight::theme::Theme::load(root, kb.config.theme.as_deref()).unwrap();
+        let in_memory: BTreeMap<String, Vec<u8>> = hindsight::site::build(&kb, &theme)
+            .expect("renders")
+            .files
+            .into_iter()
+            .map(|(path, bytes)| (path, bytes.to_vec()))
+            .collect();
+        assert_eq!(
+            written.keys().collect::<Vec<_>>(),
+            in_memory.keys().collect::<Vec<_>>(),
+            "{name}: the same files"
+        );
+        for (path, bytes) in &in_memory {
+            assert!(written[path] == *bytes, "{name}: {path} differs");
+        }
+    }
+}
+
 /// Document pages are written into the staging folder while they render: a
 /// template that fails on one of them must still leave no trace.
 #[test]
