@@ -1919,8 +1919,12 @@ struct Shared<'a> {
     runbooks_of: HashMap<&'a str, Vec<usize>>,
     /// MTTR sparkline of each service document.
     sparklines: HashMap<&'a str, String>,
-    /// Each document's services and tags as sorted hashes (see `keys`).
-    keys: Vec<std::sync::OnceLock<(Vec<u64>, Vec<u64>)>>,
+    /// Services and tags of incident-like documents and postmortems as
+    /// sorted hashes, all in one array (see `keys`).
+    key_words: Vec<u64>,
+    /// Where document `j`'s hashes are in `key_words`: services from
+    /// `key_at[j][0]` to `key_at[j][1]`, tags from there to `key_at[j][2]`.
+    key_at: Vec<[u32; 3]>,
     /// Each document's `Card::li`, made when a page first lists it.
     items: Vec<std::sync::OnceLock<String>>,
 }
@@ -1929,18 +1933,12 @@ impl<'a> Shared<'a> {
     /// Document `j`'s services and tags as sorted numbers, which `similar`
     /// compares for every page. The hash is fixed, so every build agrees;
     /// two names sharing a 64-bit hash would only make a look-alike look closer.
-    fn keys(&self, j: usize) -> &(Vec<u64>, Vec<u64>) {
-        self.keys[j].get_or_init(|| {
-            use std::hash::BuildHasher;
-            let hash = |words: &[String]| {
-                let state = foldhash::fast::FixedState::with_seed(0x5137_01a2);
-                let mut h: Vec<u64> = words.iter().map(|w| state.hash_one(w.as_str())).collect();
-                h.sort_unstable();
-                h
-            };
-            let s = &self.summaries[j];
-            (hash(&s.services), hash(&s.tags))
-        })
+    fn keys(&self, j: usize) -> (&[u64], &[u64]) {
+        let [start, services, tags] = self.key_at[j].map(|k| k as usize);
+        (
+            &self.key_words[start..services],
+            &self.key_words[services..tags],
+        )
     }
 
     /// `dates` are the summaries' `date_keys`.
@@ -1970,10 +1968,26 @@ impl<'a> Shared<'a> {
         for list in by_service.values_mut() {
             list.sort_by(|&a, &b| dates[b].cmp(&dates[a]));
         }
-        // Made when a page first needs them: `serve` renders a few pages.
-        let keys = std::iter::repeat_with(std::sync::OnceLock::new)
-            .take(summaries.len())
-            .collect();
+        let mut key_words = Vec::new();
+        let mut key_at = Vec::with_capacity(summaries.len());
+        let state = foldhash::fast::FixedState::with_seed(0x5137_01a2);
+        let push = |words: &[String], out: &mut Vec<u64>| {
+            use std::hash::BuildHasher;
+            let start = out.len();
+            out.extend(words.iter().map(|w| state.hash_one(w.as_str())));
+            out[start..].sort_unstable();
+            out.len() as u32
+        };
+        for (j, s) in summaries.iter().enumerate() {
+            let start = key_words.len() as u32;
+            if incident_like[j] || s.kind == "postmortem" {
+                let services = push(&s.services, &mut key_words);
+                let tags = push(&s.tags, &mut key_words);
+                key_at.push([start, services, tags]);
+            } else {
+                key_at.push([start; 3]);
+            }
+        }
         Shared {
             kb,
             summaries,
@@ -1983,7 +1997,8 @@ impl<'a> Shared<'a> {
             by_service,
             runbooks_of,
             sparklines: HashMap::new(),
-            keys,
+            key_words,
+            key_at,
             items: (0..summaries.len()).map(|_| Default::default()).collect(),
         }
     }
