@@ -665,25 +665,29 @@ fn build_inner(
         plan_pages(&shared, old_docs, &old_of, &new_of, &dirty_old, &dirty_new)
     };
     // A page written to the staging folder is not kept (`None`).
-    type Page = (usize, Option<Bytes>, Vec<u32>);
-    let pages: Vec<Result<Page, String>> = (0..n)
+    // Each page's path, content (`None` once written to the staging folder)
+    // and deps; no page at all once a write failed.
+    type Page = (String, Option<Bytes>, Vec<u32>);
+    let pages: Vec<Result<Option<(usize, Page)>, String>> = (0..n)
         .into_par_iter()
         .filter(|&i| to_render[i])
         .map(|i| {
+            if staging.is_some_and(Staging::failed) {
+                return Ok(None); // the build fails in `finish`
+            }
             let (view, deps) = page_view(&shared, cache, i);
             let mut ctx = ctx.clone();
             ctx.insert("page", &view);
             let html = theme.render("page.html", &ctx)?;
-            Ok(match staging {
+            let path = format!("{}index.html", page_path(&docs[i]));
+            let html = match staging {
                 Some(out) => {
-                    out.put(
-                        &format!("{}index.html", page_path(&docs[i])),
-                        html.as_bytes(),
-                    );
-                    (i, None, deps)
+                    out.put(&path, html.as_bytes());
+                    None
                 }
-                None => (i, Some(bytes(html)), deps),
-            })
+                None => Some(bytes(html)),
+            };
+            Ok(Some((i, (path, html, deps))))
         })
         .collect();
     cache.rendered.fetch_add(pages.len(), Relaxed);
@@ -726,8 +730,9 @@ fn build_inner(
     };
     let old_docs: &[LastDoc] = last.as_ref().map_or(&[], |l| l.docs.as_slice());
     for page in pages {
-        let (i, html, page_deps) = page?;
-        let path = format!("{}index.html", page_path(&docs[i]));
+        let Some((i, (path, html, page_deps))) = page? else {
+            continue;
+        };
         match html {
             Some(html) => {
                 files.insert(path, html);

@@ -52,6 +52,8 @@ pub struct Staging {
     old: PathBuf,
     /// The first error of `put`, which has no caller to return it to.
     failed: std::sync::Mutex<Option<WriteError>>,
+    /// Whether `failed` holds one: checked before each page is rendered.
+    has_failed: std::sync::atomic::AtomicBool,
     done: bool,
 }
 
@@ -99,6 +101,7 @@ impl Staging {
             fresh,
             old,
             failed: std::sync::Mutex::new(None),
+            has_failed: Default::default(),
             done: false,
         })
     }
@@ -115,7 +118,15 @@ impl Staging {
                 .lock()
                 .unwrap()
                 .get_or_insert(WriteError::Io(target, e));
+            self.has_failed
+                .store(true, std::sync::atomic::Ordering::Relaxed);
         }
+    }
+
+    /// Whether a write failed (a full disk): the rest need not be made,
+    /// as `finish` will report the error and keep the old site.
+    pub fn failed(&self) -> bool {
+        self.has_failed.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Writes the site's files, then swaps the fresh folder in for the output.
@@ -217,7 +228,9 @@ mod tests {
         write(&site(&[("index.html", "one")]), &out, false).unwrap();
         let staging = Staging::begin(&out, false).unwrap();
         staging.put("a", b"a file");
+        assert!(!staging.failed());
         staging.put("a/b.html", b"cannot go under a file");
+        assert!(staging.failed());
         let err = staging.finish(&site(&[("index.html", "two")])).unwrap_err();
         assert!(err.to_string().contains("a/b.html"), "{err}");
         assert_eq!(

@@ -832,6 +832,38 @@ fn the_written_site_is_the_site_serve_holds() {
     }
 }
 
+/// After a failed write (a full disk) the pages left are not rendered: the
+/// build fails anyway, and should say so soon.
+#[test]
+fn a_failed_write_stops_rendering() {
+    let root = fixture("site");
+    let today = chrono::NaiveDate::parse_from_str(TODAY, "%Y-%m-%d").unwrap();
+    let mut kb = hindsight::kb::open(&root, today).expect("opens");
+    kb.read_assets();
+    let theme = hindsight::theme::Theme::load(&root, kb.config.theme.as_deref()).unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("public");
+
+    let healthy = hindsight::write::Staging::begin(&out, false).unwrap();
+    let site = hindsight::site::build_into(&kb, &theme, &healthy).unwrap();
+    let pages = |site: &hindsight::site::Site| {
+        site.written
+            .iter()
+            .filter(|p| p.starts_with("postmortems/pm-"))
+            .count()
+    };
+    assert!(pages(&site) > 0, "{:?}", site.written);
+    drop(healthy);
+
+    let failing = hindsight::write::Staging::begin(&out, false).unwrap();
+    failing.put("x", b"a file");
+    failing.put("x/y", b"cannot go under a file");
+    let site = hindsight::site::build_into(&kb, &theme, &failing).unwrap();
+    assert_eq!(pages(&site), 0, "{:?}", site.written);
+    assert!(failing.finish(&site).is_err());
+    assert!(!out.exists());
+}
+
 /// Document pages are written into the staging folder while they render: a
 /// template that fails on one of them must still leave no trace.
 #[test]
