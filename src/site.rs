@@ -586,14 +586,19 @@ fn build_inner(
     let old_docs: &[LastDoc] = last.as_ref().map_or(&[], |l| l.docs.as_slice());
     lap("summaries", &mut timings);
 
-    // 3. Metrics, when what they read changed.
-    let metrics_sigs: Vec<u64> = (0..n)
-        .into_par_iter()
-        .map(|i| match old_of[i] {
-            Some(o) if !fresh[i] => old_docs[o].metrics_sig,
-            _ => metrics_sig(&docs[i]),
-        })
-        .collect();
+    // 3. Metrics, when what they read changed. Only a kept build's next
+    // build compares the signatures: a one-shot build makes none.
+    let metrics_sigs: Vec<u64> = if keep {
+        (0..n)
+            .into_par_iter()
+            .map(|i| match old_of[i] {
+                Some(o) if !fresh[i] => old_docs[o].metrics_sig,
+                _ => metrics_sig(&docs[i]),
+            })
+            .collect()
+    } else {
+        vec![0; n]
+    };
     let metrics_changed = full
         || (0..n).any(|i| old_of[i].is_none_or(|o| old_docs[o].metrics_sig != metrics_sigs[i]))
         || new_of.iter().any(Option::is_none);
