@@ -669,7 +669,6 @@ fn build_inner(
     } else {
         plan_pages(&shared, old_docs, &old_of, &new_of, &dirty_old, &dirty_new)
     };
-    // A page written to the staging folder is not kept (`None`).
     // Each page's path, content (`None` once written to the staging folder)
     // and deps; no page at all once a write failed.
     type Page = (String, Option<Bytes>, Vec<u32>);
