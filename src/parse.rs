@@ -633,27 +633,17 @@ fn scan_time(line: &str) -> Result<Option<TimeMatch<'_>>, Unsure> {
     // `^\s*(?:[-*+]|\d+[.)])?\s*(?:\*\*|__)?\s*`: every way to skip a list
     // marker and bold, in the regex's order, until a date or time follows.
     let start = spaces(0)?;
-    let mut markers = vec![];
-    if is(start, "-") || is(start, "*") || is(start, "+") {
-        markers.push(start + 1);
-    }
+    let bullet = (is(start, "-") || is(start, "*") || is(start, "+")).then_some(start + 1);
     let mut n = start;
     while digit(n)? {
         n += 1;
     }
-    if n > start && (is(n, ".") || is(n, ")")) {
-        markers.push(n + 1);
-    }
-    markers.push(start);
+    let numbered = (n > start && (is(n, ".") || is(n, ")"))).then_some(n + 1);
     let mut found = None;
-    'search: for m in markers {
+    'search: for m in [bullet, numbered, Some(start)].into_iter().flatten() {
         let m = spaces(m)?;
-        let mut bolds = vec![];
-        if is(m, "**") || is(m, "__") {
-            bolds.push(m + 2);
-        }
-        bolds.push(m);
-        for bold in bolds {
+        let bold = (is(m, "**") || is(m, "__")).then_some(m + 2);
+        for bold in [bold, Some(m)].into_iter().flatten() {
             if let Some(dt) = date_time(spaces(bold)?)? {
                 found = Some(dt);
                 break 'search;
