@@ -21,7 +21,9 @@ use syntect::util::LinesWithEndings;
 pub const CLASS_STYLE: ClassStyle = ClassStyle::SpacedPrefixed { prefix: "hl-" };
 
 static SYNTAXES: LazyLock<SyntaxSet> = LazyLock::new(SyntaxSet::load_defaults_newlines);
+/// Highlighted code blocks by a hash of language and code, up to `MAX_BLOCKS`.
 static HIGHLIGHTED: LazyLock<Mutex<HashMap<u64, String>>> = LazyLock::new(Default::default);
+const MAX_BLOCKS: usize = 20_000;
 
 /// What rendering needs to know about the rest of the site.
 pub struct Links<'a> {
@@ -320,7 +322,12 @@ pub fn highlight(lang: &str, code: &str) -> String {
         "<pre class=\"code hl\"><code class=\"language-{}\">{spans}</code></pre>\n",
         escape(lang),
     );
-    HIGHLIGHTED.lock().unwrap().insert(key, html.clone());
+    let mut highlighted = HIGHLIGHTED.lock().unwrap();
+    // `serve` highlights every version of a block being written.
+    if highlighted.len() >= MAX_BLOCKS {
+        highlighted.clear();
+    }
+    highlighted.insert(key, html.clone());
     html
 }
 
