@@ -113,21 +113,14 @@ fn walk(root: &Path, dir: &str, diags: &mut Vec<Diagnostic>) -> (Vec<String>, Ve
     if !base.is_dir() {
         return (markdown, other);
     }
-    // Sorted at the end, each path by its names from `root`: the order of a
+    // Sorted at the end, with `/` before every other byte: the order of a
     // walk with each folder's entries sorted by name (`sort_by_file_name`,
     // which asks every entry its name again at every comparison: a third of
     // `load` for 10,000 files).
-    let sort_key = |path: &Path| -> Vec<u8> {
-        let rel = path.strip_prefix(root).unwrap_or(path);
-        let mut key = vec![];
-        for c in rel.components() {
-            // No name contains a NUL, which sorts before every other byte.
-            key.extend_from_slice(c.as_os_str().as_encoded_bytes());
-            key.push(0);
-        }
-        key
+    let by_names = |a: &String, b: &String| {
+        let low = |c: u8| if c == b'/' { 0 } else { c };
+        a.bytes().map(low).cmp(b.bytes().map(low))
     };
-    let (mut markdown_keyed, mut other_keyed) = (vec![], vec![]);
     // follow_links detects loops and reports them as errors instead of recursing forever.
     for entry in WalkDir::new(&base).follow_links(true) {
         let entry = match entry {
@@ -156,18 +149,15 @@ fn walk(root: &Path, dir: &str, diags: &mut Vec<Diagnostic>) -> (Vec<String>, Ve
         if name.starts_with('.') || name.ends_with('~') || name.ends_with(".swp") {
             continue;
         }
-        let rel = (sort_key(entry.path()), rel_path(root, entry.path()));
+        let rel = rel_path(root, entry.path());
         if name.ends_with(".md") {
-            markdown_keyed.push(rel);
+            markdown.push(rel);
         } else {
-            other_keyed.push(rel);
+            other.push(rel);
         }
     }
-    for (keyed, list) in [(markdown_keyed, &mut markdown), (other_keyed, &mut other)] {
-        let mut keyed = keyed;
-        keyed.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-        list.extend(keyed.into_iter().map(|(_, rel)| rel));
-    }
+    markdown.sort_unstable_by(by_names);
+    other.sort_unstable_by(by_names);
     (markdown, other)
 }
 
@@ -248,6 +238,35 @@ fn lone_cr_to_lf(text: String) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The order of a walk that sorts each folder by name, which names with
+    /// `-`, `.` or `0` (all below `/`) would break in a plain string sort.
+    #[test]
+    fn files_come_in_the_order_of_a_sorted_walk() {
+        let tmp = tempfile::tempdir().unwrap();
+        let files = [
+            "a-b.md", "a.md", "a/b.md", "a/c/d.md", "a/c-d.md", "a0.md", "ab.md", "a/c.png",
+            "b.txt", "a.b/x.md",
+        ];
+        for f in files {
+            let path = tmp.path().join("content").join(f);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, "x").unwrap();
+        }
+        let (markdown, other) = walk(tmp.path(), "content", &mut vec![]);
+        let sorted_walk = |ext: bool| -> Vec<String> {
+            WalkDir::new(tmp.path().join("content"))
+                .sort_by_file_name()
+                .into_iter()
+                .map(|e| e.unwrap())
+                .filter(|e| e.file_type().is_file())
+                .filter(|e| e.path().extension().is_some_and(|x| x == "md") == ext)
+                .map(|e| rel_path(tmp.path(), e.path()))
+                .collect()
+        };
+        assert_eq!(markdown, sorted_walk(true));
+        assert_eq!(other, sorted_walk(false));
+    }
 
     #[test]
     fn non_utf8_points_at_the_bad_byte() {
