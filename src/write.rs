@@ -35,10 +35,6 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> WriteError + '_ {
     move |e| WriteError::Io(path.to_path_buf(), e)
 }
 
-pub fn write(site: &Site, output: &Path, force: bool) -> Result<(), WriteError> {
-    Staging::begin(output, force)?.finish(site)
-}
-
 /// The fresh folder beside the output (`.public.new-PID`). `build` writes
 /// each page and export into it as soon as it is made, so that the site is
 /// never held in memory whole; `finish` writes the rest and swaps it in.
@@ -51,9 +47,7 @@ pub struct Staging {
     /// Where the previous output goes during the swap.
     old: PathBuf,
     /// The first error of `put`, which has no caller to return it to.
-    failed: std::sync::Mutex<Option<WriteError>>,
-    /// Whether `failed` holds one: checked before each page is rendered.
-    has_failed: std::sync::atomic::AtomicBool,
+    failed: std::sync::OnceLock<WriteError>,
     done: bool,
 }
 
@@ -100,8 +94,7 @@ impl Staging {
             output: output.to_path_buf(),
             fresh,
             old,
-            failed: std::sync::Mutex::new(None),
-            has_failed: Default::default(),
+            failed: std::sync::OnceLock::new(),
             done: false,
         })
     }
@@ -114,24 +107,19 @@ impl Staging {
             .map_or(Ok(()), std::fs::create_dir_all)
             .and_then(|()| std::fs::write(&target, bytes));
         if let Err(e) = result {
-            self.failed
-                .lock()
-                .unwrap()
-                .get_or_insert(WriteError::Io(target, e));
-            self.has_failed
-                .store(true, std::sync::atomic::Ordering::Relaxed);
+            let _ = self.failed.set(WriteError::Io(target, e));
         }
     }
 
     /// Whether a write failed (a full disk): the rest need not be made,
     /// as `finish` will report the error and keep the old site.
     pub fn failed(&self) -> bool {
-        self.has_failed.load(std::sync::atomic::Ordering::Relaxed)
+        self.failed.get().is_some()
     }
 
     /// Writes the site's files, then swaps the fresh folder in for the output.
     pub fn finish(mut self, site: &Site) -> Result<(), WriteError> {
-        if let Some(e) = self.failed.lock().unwrap().take() {
+        if let Some(e) = self.failed.take() {
             return Err(e);
         }
         write_tree(site, &self.fresh)?;
@@ -186,6 +174,10 @@ fn write_tree(site: &Site, dir: &Path) -> Result<(), WriteError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn write(site: &Site, output: &Path, force: bool) -> Result<(), WriteError> {
+        Staging::begin(output, force)?.finish(site)
+    }
 
     fn site(files: &[(&str, &str)]) -> Site {
         Site {
