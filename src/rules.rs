@@ -339,7 +339,7 @@ pub const RULES: &[Rule] = &[
         "validate",
         "A section the template requires (or one of its aliases) is not in the document.",
         "The sections are what makes a postmortem or runbook useful; their absence is what reviews most often miss.",
-        "Add the heading with its content, e.g. `## Contributing Factors` (or an alias such as `## Root Cause`).",
+        "Add the heading with its content, e.g. `## Contributing Factors` (or an alias such as `## Root Cause`). When a heading is spelled like the section (`## Impakt`), the error points at it: rename it.",
     ),
     rule(
         "empty-section",

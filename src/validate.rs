@@ -440,22 +440,44 @@ impl Validator<'_> {
                 .iter()
                 .find(|s| s.level <= top.max(2) && spec.matches(&s.title));
             let Some(section) = found else {
-                let at = doc
-                    .line_index
-                    .pos(&doc.text, doc.body_start, doc.body_start);
                 let aliases = if spec.aliases.is_empty() {
                     String::new()
                 } else {
                     format!(" (or {})", spec.aliases.join(", "))
                 };
+                // A heading the template does not know, spelled like this
+                // section: the likely place, rather than the body's start.
+                let names: Vec<&str> = std::iter::once(spec.title.as_str())
+                    .chain(spec.aliases.iter().map(String::as_str))
+                    .collect();
+                let misspelled = sections.iter().find(|s| {
+                    s.level <= top.max(2)
+                        && !t.sections.iter().any(|known| known.matches(&s.title))
+                        && closest(&s.title, &names).is_some()
+                });
+                let (pos, hint) = match misspelled {
+                    Some(s) => (
+                        doc.pos(&s.heading),
+                        format!(
+                            "did you mean `{}`? rename the heading `{}`",
+                            spec.title, s.title
+                        ),
+                    ),
+                    None => {
+                        let at = doc
+                            .line_index
+                            .pos(&doc.text, doc.body_start, doc.body_start);
+                        (
+                            Pos::new(at.line.saturating_sub(1).max(1), 1, 3),
+                            format!("add a `## {}` heading with its content", spec.title),
+                        )
+                    }
+                };
                 self.error(
                     "missing-section",
-                    Pos::new(at.line.saturating_sub(1).max(1), 1, 3),
+                    pos,
                     format!("missing required section `{}`{aliases}", spec.title),
-                    Some(format!(
-                        "add a `## {}` heading with its content",
-                        spec.title
-                    )),
+                    Some(hint),
                 );
                 continue;
             };
@@ -891,6 +913,31 @@ mod tests {
             &PM.replace("## Impact\nI\n", ""),
         );
         assert_eq!(codes(&diags)[0], ("missing-section", 5));
+        assert_eq!(
+            diags[0].hint.as_deref(),
+            Some("add a `## Impact` heading with its content")
+        );
+    }
+
+    #[test]
+    fn a_misspelled_section_heading_is_pointed_at() {
+        let (_, diags) = check(
+            "content/postmortems/a.md",
+            &PM.replace("## Impact\n", "## Impakt\n"),
+        );
+        let missing = diags.iter().find(|d| d.code == "missing-section").unwrap();
+        assert_eq!((missing.line, missing.column), (8, 1));
+        assert_eq!(
+            missing.hint.as_deref(),
+            Some("did you mean `Impact`? rename the heading `Impakt`")
+        );
+        // A heading unlike the name is not taken for a misspelling.
+        let (_, diags) = check(
+            "content/postmortems/a.md",
+            &PM.replace("## Impact\n", "## Effects\n"),
+        );
+        let missing = diags.iter().find(|d| d.code == "missing-section").unwrap();
+        assert_eq!(missing.line, 5, "{missing:?}");
     }
 
     #[test]
