@@ -94,6 +94,7 @@ fn from_inputs(
     };
     let results: Vec<(Document, Vec<Diagnostic>)> = files
         .into_par_iter()
+        .with_max_len(crate::PAR_CHUNK)
         .map(|file| parse_file(file, &ctx))
         .collect();
     let mut documents = Vec::with_capacity(results.len());

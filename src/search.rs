@@ -751,6 +751,7 @@ pub fn index(kb: &KnowledgeBase, summaries: &[DocSummary], cache: &TermCache) ->
     let tfs: Vec<Arc<Terms>> = kb
         .documents
         .par_iter()
+        .with_max_len(crate::PAR_CHUNK)
         .map_init(Counter::default, |counter, doc| {
             term_frequencies(doc, cache, counter)
         })
@@ -810,6 +811,7 @@ pub fn index(kb: &KnowledgeBase, summaries: &[DocSummary], cache: &TermCache) ->
     // are one integer.
     let tops: Vec<Vec<u32>> = tfs
         .par_iter()
+        .with_max_len(crate::PAR_CHUNK)
         .map(|tf| {
             let mut scored: Vec<u128> = Vec::with_capacity(tf.entries.len());
             for e in &tf.entries {

@@ -674,6 +674,7 @@ fn build_inner(
     type Page = (String, Option<Bytes>, Vec<u32>);
     let pages: Vec<Result<Option<(usize, Page)>, String>> = (0..n)
         .into_par_iter()
+        .with_max_len(crate::PAR_CHUNK)
         .filter(|&i| to_render[i])
         .map(|i| {
             if staging.is_some_and(Staging::failed) {
