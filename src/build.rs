@@ -5,7 +5,7 @@ use crate::cli::Common;
 use crate::diagnostic::{self, Format};
 use crate::kb::{self, KnowledgeBase};
 use crate::site;
-use crate::theme::Theme;
+use crate::theme::{self, Theme};
 use crate::write;
 use clap::Args;
 use std::path::{Path, PathBuf};
@@ -143,7 +143,14 @@ pub fn run(args: BuildArgs) -> ExitCode {
             }
         }
         diagnostic::sort(&mut all);
-        eprint!("{}", diagnostic::render(&all, Format::Human, &kb.sources()));
+        // Template errors show their line of the template.
+        let templates: Vec<(String, String)> = all
+            .iter()
+            .filter_map(|d| Some((d.file.clone(), theme::template_text(&kb.root, &d.file)?)))
+            .collect();
+        let mut sources = kb.sources();
+        sources.extend(templates.iter().map(|(f, t)| (f.as_str(), t.as_str())));
+        eprint!("{}", diagnostic::render(&all, Format::Human, &sources));
         eprintln!("build failed: nothing was written");
         ExitCode::from(1)
     };

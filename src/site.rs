@@ -233,7 +233,8 @@ struct Durations {
 
 #[derive(Serialize)]
 struct PageView<'a> {
-    doc: &'a DocSummary,
+    /// This and the other documents below are cards (`Shared::card`).
+    doc: tera::Value,
     body: Arc<String>,
     fields: serde_json::Value,
     durations: Option<Durations>,
@@ -243,21 +244,21 @@ struct PageView<'a> {
     timeline_html: String,
     action_items: Vec<ActionItemView>,
     action_items_html: String,
-    backlinks: Vec<Card<'a>>,
-    related: Vec<Card<'a>>,
-    similar: Vec<Card<'a>>,
-    incident: Option<&'a DocSummary>,
-    postmortems: Vec<&'a DocSummary>,
-    runbooks: Vec<Card<'a>>,
+    backlinks: Vec<tera::Value>,
+    related: Vec<tera::Value>,
+    similar: Vec<tera::Value>,
+    incident: Option<tera::Value>,
+    postmortems: Vec<tera::Value>,
+    runbooks: Vec<tera::Value>,
     services: Vec<ServiceRef>,
     edit_url: Option<String>,
     review: Option<Review>,
     /// On runbook and service pages: the incidents that used or hit them.
-    incidents: Vec<&'a DocSummary>,
+    incidents: Vec<tera::Value>,
     /// `incidents` as rows of the default theme's `doc_table`: a runbook
     /// can list hundreds, too many for a template loop on every build.
     incident_rows: String,
-    open_items: Vec<OwnedItem<'a>>,
+    open_items: Vec<OwnedItem>,
     /// On service pages: MTTR by month as an inline SVG.
     sparkline: Option<&'a str>,
 }
@@ -279,9 +280,9 @@ struct ServiceRef {
 }
 
 #[derive(Serialize)]
-struct OwnedItem<'a> {
+struct OwnedItem {
     item: ActionItemView,
-    source: &'a DocSummary,
+    source: tera::Value,
 }
 
 #[derive(Serialize)]
@@ -612,7 +613,7 @@ fn build_inner(
             }
             _ => (
                 table_row(&summaries[i]).into(),
-                list_item(&summaries[i], escape).into(),
+                list_item(&summaries[i]).into(),
             ),
         })
         .collect();
@@ -1120,7 +1121,7 @@ fn render_with(
 ) -> Result<Bytes, String> {
     let mut ctx = ctx.clone();
     for (k, v) in values {
-        ctx.insert(k, &v);
+        ctx.insert(k.to_string(), &v);
     }
     theme
         .render(template, &ctx)
@@ -1505,11 +1506,10 @@ fn badge(d: &DocSummary) -> String {
         .unwrap_or_default()
 }
 
-/// A document's `<li>` as macros.html's `doc_list` prints it (an empty
-/// string is false in tera's `if`). `esc` is the escaping of where it goes:
-/// `render::escape` in tag lists (`tag.html` gets them joined as `items`),
-/// tera's autoescape (which also escapes `/`) in the lists of page.html.
-fn list_item(d: &DocSummary, esc: fn(&str) -> String) -> String {
+/// A document's `<li>` as macros.html's `doc_list` prints it, escaped as
+/// tera's autoescape does (an empty string is false in tera's `if`).
+fn list_item(d: &DocSummary) -> String {
+    let esc = escape;
     use std::fmt::Write;
     let mut out = String::from("<li>");
     if let Some(sev) = d.severity.as_deref().filter(|s| !s.is_empty()) {
@@ -1726,7 +1726,7 @@ fn page_view<'a>(ctx: &'a Shared<'a>, cache: &Cache, i: usize) -> (PageView<'a>,
         .chain(graph.backlinks[i].iter().copied())
         .chain(graph.postmortems[i].iter().copied())
         .collect();
-    let refs = |ids: &[String]| -> Vec<Card<'a>> {
+    let refs = |ids: &[String]| -> Vec<tera::Value> {
         ids.iter()
             .filter_map(|id| graph.get(id))
             .map(|j| ctx.card(j))
@@ -1737,11 +1737,8 @@ fn page_view<'a>(ctx: &'a Shared<'a>, cache: &Cache, i: usize) -> (PageView<'a>,
         .incident
         .as_deref()
         .and_then(|id| graph.get(id))
-        .map(|j| &summaries[j]);
-    let postmortems = graph.postmortems[i]
-        .iter()
-        .map(|&j| &summaries[j])
-        .collect();
+        .map(|j| ctx.card(j));
+    let postmortems = graph.postmortems[i].iter().map(|&j| ctx.card(j)).collect();
     let services = summaries[i]
         .services
         .iter()
@@ -1779,7 +1776,7 @@ fn page_view<'a>(ctx: &'a Shared<'a>, cache: &Cache, i: usize) -> (PageView<'a>,
             .unwrap_or_default(),
         _ => vec![],
     };
-    let incidents: Vec<&DocSummary> = incident_indices.iter().map(|&j| &summaries[j]).collect();
+    let incidents: Vec<tera::Value> = incident_indices.iter().map(|&j| ctx.card(j)).collect();
     let incident_rows = incident_indices
         .iter()
         .map(|&j| &*ctx.table_rows[j])
@@ -1809,7 +1806,7 @@ fn page_view<'a>(ctx: &'a Shared<'a>, cache: &Cache, i: usize) -> (PageView<'a>,
             {
                 open_items.push(OwnedItem {
                     item: item_view(item, kb, summaries, &kb.documents[src]),
-                    source: &summaries[src],
+                    source: ctx.card(src),
                 });
             }
         }
@@ -1821,7 +1818,7 @@ fn page_view<'a>(ctx: &'a Shared<'a>, cache: &Cache, i: usize) -> (PageView<'a>,
     deps.sort_unstable();
     deps.dedup();
     let view = PageView {
-        doc: &summaries[i],
+        doc: ctx.card(i),
         body,
         fields: doc
             .front
@@ -1935,8 +1932,8 @@ struct Shared<'a> {
     /// Where document `j`'s hashes are in `key_words`: services from
     /// `key_at[j][0]` to `key_at[j][1]`, tags from there to `key_at[j][2]`.
     key_at: Vec<[u32; 3]>,
-    /// Each document's `Card::li`, made when a page first lists it.
-    items: Vec<std::sync::OnceLock<String>>,
+    /// Each document's card (`card`), made when a page first lists it.
+    cards: Vec<std::sync::OnceLock<tera::Value>>,
 }
 
 impl<'a> Shared<'a> {
@@ -2009,16 +2006,23 @@ impl<'a> Shared<'a> {
             sparklines: HashMap::new(),
             key_words,
             key_at,
-            items: (0..summaries.len()).map(|_| Default::default()).collect(),
+            cards: (0..summaries.len()).map(|_| Default::default()).collect(),
         }
     }
 
-    fn card(&'a self, j: usize) -> Card<'a> {
-        let doc = &self.summaries[j];
-        Card {
-            doc,
-            li: self.items[j].get_or_init(|| list_item(doc, tera::escape_html)),
-        }
+    /// Document `j` as templates see it in a page's lists: made once per
+    /// build, then shared by every page that lists it (tera's values are
+    /// reference-counted, so a page takes a pointer, not a copy).
+    fn card(&self, j: usize) -> tera::Value {
+        self.cards[j]
+            .get_or_init(|| {
+                let doc = &self.summaries[j];
+                tera::Value::from_serializable(&Card {
+                    doc,
+                    li: &list_item(doc),
+                })
+            })
+            .clone()
     }
 }
 
@@ -2132,19 +2136,15 @@ fn timeline_rows(items: &[TimelineItem]) -> String {
         let milestone = t.milestone.as_deref().filter(|m| !m.is_empty());
         out.push_str("<li class=\"");
         if let Some(m) = milestone {
-            let _ = write!(out, "milestone milestone-{}", tera::escape_html(m));
+            let _ = write!(out, "milestone milestone-{}", escape(m));
         }
         let _ = write!(
             out,
             "\"><time>{}</time><span class=\"tl-text\">",
-            tera::escape_html(&t.time)
+            escape(&t.time)
         );
         if let Some(m) = milestone {
-            let _ = write!(
-                out,
-                "<span class=\"tl-milestone\">{}</span> ",
-                tera::escape_html(m)
-            );
+            let _ = write!(out, "<span class=\"tl-milestone\">{}</span> ", escape(m));
         }
         out.push_str(&t.text);
         out.push_str("</span></li>\n");
@@ -2155,34 +2155,34 @@ fn timeline_rows(items: &[TimelineItem]) -> String {
 /// The rows of page.html's action-item table (see `timeline_rows`).
 fn action_item_rows(items: &[ActionItemView]) -> String {
     use std::fmt::Write;
-    let esc = |s: &Option<String>| tera::escape_html(s.as_deref().unwrap_or_default());
+    let esc = |s: &Option<String>| escape(s.as_deref().unwrap_or_default());
     // tera treats an empty string as false.
     fn set(s: &Option<String>) -> Option<&str> {
         s.as_deref().filter(|s| !s.is_empty())
     }
     let mut out = String::new();
     for a in items {
-        let state = tera::escape_html(a.state);
+        let state = escape(a.state);
         let _ = write!(
             out,
             "<tr class=\"state-{state}\"><td><span class=\"state state-{state}\">{state}</span></td><td>{} <a class=\"item-link\" href=\"#{}\" aria-label=\"Jump to the item in the text\">\u{2193}</a></td><td>",
             a.text,
-            tera::escape_html(&a.anchor)
+            escape(&a.anchor)
         );
         if let Some(owner) = set(&a.owner) {
-            let _ = write!(out, "@{}", tera::escape_html(owner));
+            let _ = write!(out, "@{}", escape(owner));
         }
         let _ = write!(out, "</td><td class=\"nowrap\">{}", esc(&a.due));
         if let Some(done) = set(&a.done_on) {
             let _ = write!(
                 out,
                 "<br><span class=\"muted\">done {}</span>",
-                tera::escape_html(done)
+                escape(done)
             );
         }
         let _ = write!(out, "</td><td>{}</td><td>", esc(&a.kind));
         if let Some(ticket) = set(&a.ticket) {
-            let ticket = tera::escape_html(ticket);
+            let ticket = escape(ticket);
             if a.ticket.as_deref().is_some_and(|t| t.starts_with("http")) {
                 let _ = write!(out, "<a href=\"{ticket}\">ticket</a>");
             } else {
@@ -2347,7 +2347,21 @@ mod erased {
     }
 }
 
-/// Position of a problem with the theme (templates that fail to render).
+/// A problem with the theme (a template that fails to render), at the
+/// template's line and column when `Theme::render` put them in front of the
+/// message (`themes/x/templates/page.html:3:17: …`).
 pub fn theme_error(message: String) -> Diagnostic {
-    Diagnostic::error("theme", "themes", Pos::file_start(), message)
+    let located = message.split_once(": ").and_then(|(at, rest)| {
+        let mut parts = at.rsplitn(3, ':');
+        let column = parts.next()?.parse().ok()?;
+        let line = parts.next()?.parse().ok()?;
+        let file = parts.next().filter(|f| f.starts_with("themes/"))?;
+        Some((file, Pos::new(line, column, 1), rest))
+    });
+    match located {
+        Some((file, pos, rest)) => {
+            Diagnostic::error("theme", file, pos, rest).with_hint("see docs/theming.md")
+        }
+        None => Diagnostic::error("theme", "themes", Pos::file_start(), message),
+    }
 }

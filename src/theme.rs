@@ -75,6 +75,8 @@ const STATIC: [(&str, &[u8]); 4] = [
 
 pub struct Theme {
     tera: tera::Tera,
+    /// Each template's name and the file shown for it in errors.
+    origin: Vec<(String, String)>,
     statics: Vec<(String, Vec<u8>)>,
 }
 
@@ -125,24 +127,62 @@ impl Theme {
                 }
             }
         }
+        // Where each template came from, for errors: the knowledge base's
+        // own file, or the default theme's.
+        let origin: Vec<(String, String)> = templates
+            .iter()
+            .map(|(n, _)| {
+                let overridden = name.filter(|_| {
+                    !TEMPLATES
+                        .iter()
+                        .any(|(d, t)| *d == n && templates.iter().any(|(m, u)| m == n && u == t))
+                });
+                let shown = match overridden {
+                    Some(theme) => format!("themes/{theme}/templates/{n}"),
+                    None => format!("themes/default/templates/{n}"),
+                };
+                (n.clone(), shown)
+            })
+            .collect();
         let mut tera = tera::Tera::default();
-        tera.autoescape_on(vec![".html", ".xml"]);
-        // tera's own `slugify` needs its heavy `builtins` feature; ours matches heading anchors.
+        tera.autoescape_on([".html", ".xml"]);
+        // Ours, not a third-party slug: tag page paths and heading anchors use it too.
         tera.register_filter(
             "slugify",
-            |value: &tera::Value, _: &std::collections::HashMap<String, tera::Value>| {
-                Ok(tera::Value::String(crate::parse::slugify(
-                    value.as_str().unwrap_or_default(),
-                )))
+            |value: &str, _: tera::Kwargs, _: &tera::State| crate::parse::slugify(value),
+        );
+        // tera 1's `default`, as theme authors know it: a null value (a
+        // field the document does not have) takes the default too.
+        tera.register_filter(
+            "default",
+            |value: tera::Value, kwargs: tera::Kwargs, _: &tera::State| {
+                if value.is_undefined() || value.is_none() {
+                    kwargs.must_get::<tera::Value>("value")
+                } else {
+                    Ok(value)
+                }
             },
         );
-        tera.add_raw_templates(templates)
-            .map_err(|e| theme_error("themes", error_chain(&e)))?;
-        Ok(Theme { tera, statics })
+        tera.add_raw_templates(templates).map_err(|e| {
+            let (file, pos, message) = located(&e, &origin);
+            Diagnostic::error("theme", &file, pos, message).with_hint("see docs/theming.md")
+        })?;
+        Ok(Theme {
+            tera,
+            origin,
+            statics,
+        })
     }
 
     pub fn render(&self, name: &str, ctx: &tera::Context) -> Result<String, String> {
-        self.tera.render(name, ctx).map_err(|e| error_chain(&e))
+        self.tera.render(name, ctx).map_err(|e| {
+            let (file, pos, message) = located(&e, &self.origin);
+            if file == "themes" {
+                message
+            } else {
+                format!("{file}:{}:{}: {message}", pos.line, pos.column)
+            }
+        })
     }
 
     pub fn static_files(&self) -> impl Iterator<Item = (String, Vec<u8>)> + '_ {
@@ -150,18 +190,42 @@ impl Theme {
     }
 }
 
+/// The text of a template a diagnostic names (`themes/NAME/templates/…`),
+/// for its snippet: the embedded default theme's, or the knowledge base's file.
+pub fn template_text(root: &Path, file: &str) -> Option<String> {
+    match file.strip_prefix("themes/default/templates/") {
+        Some(name) => TEMPLATES
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, text)| text.to_string()),
+        None if file.starts_with("themes/") => std::fs::read_to_string(root.join(file)).ok(),
+        None => None,
+    }
+}
+
 fn theme_error(file: &str, message: String) -> Diagnostic {
     Diagnostic::error("theme", file, Pos::file_start(), message).with_hint("see docs/theming.md")
 }
 
-/// tera nests the useful message in the error's sources.
-fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut msg = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        msg.push_str(": ");
-        msg.push_str(&s.to_string());
-        source = s.source();
+/// The template file, position and message of a tera error. `origin` maps a
+/// template's name to the file shown for it.
+fn located(e: &tera::Error, origin: &[(String, String)]) -> (String, Pos, String) {
+    match e.kind() {
+        tera::ErrorKind::SyntaxError(report) | tera::ErrorKind::RenderingError(report) => {
+            let name = report.filename();
+            let file = origin
+                .iter()
+                .find(|(n, _)| n == name)
+                .map_or_else(|| name.to_string(), |(_, shown)| shown.clone());
+            let span = report.span();
+            let len = if span.end_line == span.start_line {
+                span.end_col.saturating_sub(span.start_col).max(1)
+            } else {
+                1
+            };
+            let pos = Pos::new(span.start_line, span.start_col + 1, len);
+            (file, pos, report.message().to_string())
+        }
+        _ => ("themes".into(), Pos::file_start(), e.to_string()),
     }
-    msg
 }

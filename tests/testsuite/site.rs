@@ -1045,3 +1045,58 @@ fn timeline_entries_read_in_the_incidents_offset() {
         ]
     );
 }
+
+#[test]
+fn a_template_error_names_the_file_line_and_column() {
+    let kb = scratch_copy("site");
+    let templates = kb.path().join("themes/broken/templates");
+    std::fs::create_dir_all(&templates).unwrap();
+    // Line 3: a tag left open.
+    std::fs::write(
+        templates.join("page.html"),
+        "{% extends \"base.html\" %}\n{% block content %}\n<p>{% if page.doc.id %</p>\n{% endblock content %}\n",
+    )
+    .unwrap();
+    edit(
+        &kb.path().join("hindsight.yaml"),
+        "base_url: /\n",
+        "base_url: /\ntheme: broken\n",
+    );
+    let out = build(kb.path(), None, &[]);
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert!(out.stderr.contains("error[theme]"), "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("--> themes/broken/templates/page.html:3:23")
+            && out.stderr.contains("3 | <p>{% if page.doc.id %</p>"),
+        "{}",
+        out.stderr
+    );
+    assert!(!kb.path().join("public").exists(), "nothing is written");
+}
+
+#[test]
+fn a_field_a_template_misspells_is_reported_with_its_template_line() {
+    let kb = scratch_copy("site");
+    let templates = kb.path().join("themes/typo/templates");
+    std::fs::create_dir_all(&templates).unwrap();
+    std::fs::write(
+        templates.join("page.html"),
+        "{% extends \"base.html\" %}\n{% block content %}\n<h1>{{ page.doc.titel }}</h1>\n{% endblock content %}\n",
+    )
+    .unwrap();
+    edit(
+        &kb.path().join("hindsight.yaml"),
+        "base_url: /\n",
+        "base_url: /\ntheme: typo\n",
+    );
+    let out = build(kb.path(), None, &[]);
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("--> themes/typo/templates/page.html:3:17")
+            && out.stderr.contains("`titel` is not defined"),
+        "{}",
+        out.stderr
+    );
+}
