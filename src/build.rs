@@ -144,10 +144,7 @@ pub fn run(args: BuildArgs) -> ExitCode {
         }
         diagnostic::sort(&mut all);
         // Template errors show their line of the template.
-        let templates: Vec<(String, String)> = all
-            .iter()
-            .filter_map(|d| Some((d.file.clone(), theme::template_text(&kb.root, &d.file)?)))
-            .collect();
+        let templates = theme::template_texts(&kb.root, &all);
         let mut sources = kb.sources();
         sources.extend(templates.iter().map(|(f, t)| (f.as_str(), t.as_str())));
         eprint!("{}", diagnostic::render(&all, Format::Human, &sources));

@@ -728,12 +728,20 @@ fn no_delay(_: &TcpListener) {}
 
 fn report_errors(errors: &[Diagnostic], workspace: &Workspace) {
     if !errors.is_empty() {
-        eprint!(
-            "{}",
-            diagnostic::render(errors, diagnostic::Format::Human, &workspace.kb.sources())
-        );
+        print_errors(errors, &workspace.kb);
         eprintln!("the last good site is still served; fix the errors above");
     }
+}
+
+/// Diagnostics as `check` prints them, template errors with their line.
+fn print_errors(errors: &[Diagnostic], kb: &KnowledgeBase) {
+    let templates = crate::theme::template_texts(&kb.root, errors);
+    let mut sources = kb.sources();
+    sources.extend(templates.iter().map(|(f, t)| (f.as_str(), t.as_str())));
+    eprint!(
+        "{}",
+        diagnostic::render(errors, diagnostic::Format::Human, &sources)
+    );
 }
 
 fn remember_sources(shared: &Shared, errors: &[Diagnostic], workspace: &Workspace) {
@@ -748,6 +756,7 @@ fn remember_sources(shared: &Shared, errors: &[Diagnostic], workspace: &Workspac
             kept.insert(e.file.clone(), text.to_string());
         }
     }
+    kept.extend(crate::theme::template_texts(&workspace.kb.root, errors));
 }
 
 /// Debounce: an editor's save is several events within a few milliseconds.
@@ -819,7 +828,7 @@ fn watch_and_rebuild(
                         }
                         Ok(None) => unfinished = false,
                         Err(e) => {
-                            eprintln!("error[theme]: {e}");
+                            print_errors(&[site::theme_error(e)], &workspace.kb);
                             unfinished = false;
                         }
                     }
@@ -861,7 +870,7 @@ fn watch_and_rebuild(
         }
         let started = Instant::now();
         if let Err(e) = workspace.apply(&changes) {
-            eprintln!("error[{}]: {}", e.0.code, e.0.message);
+            print_errors(std::slice::from_ref(&e.0), &workspace.kb);
             let outcome = BuildOutcome {
                 site: None,
                 errors: vec![e.0],

@@ -152,11 +152,14 @@ impl Theme {
             |value: &str, _: tera::Kwargs, _: &tera::State| crate::parse::slugify(value),
         );
         // tera 1's `default`, as theme authors know it: a null value (a
-        // field the document does not have) takes the default too.
+        // field the document does not have) takes the default too; with
+        // `boolean=true`, so does any false value (tera 2's option).
         tera.register_filter(
             "default",
             |value: tera::Value, kwargs: tera::Kwargs, _: &tera::State| {
-                if value.is_undefined() || value.is_none() {
+                let falsy =
+                    kwargs.get::<bool>("boolean")?.unwrap_or_default() && !value.is_truthy();
+                if falsy || value.is_undefined() || value.is_none() {
                     kwargs.must_get::<tera::Value>("value")
                 } else {
                     Ok(value)
@@ -190,9 +193,18 @@ impl Theme {
     }
 }
 
-/// The text of a template a diagnostic names (`themes/NAME/templates/…`),
-/// for its snippet: the embedded default theme's, or the knowledge base's file.
-pub fn template_text(root: &Path, file: &str) -> Option<String> {
+/// The texts of the templates these diagnostics name, so their snippets can
+/// show the line: add them to the knowledge base's sources.
+pub fn template_texts(root: &Path, diags: &[Diagnostic]) -> Vec<(String, String)> {
+    diags
+        .iter()
+        .filter_map(|d| Some((d.file.clone(), template_text(root, &d.file)?)))
+        .collect()
+}
+
+/// The text of a template a diagnostic names (`themes/NAME/templates/…`):
+/// the embedded default theme's, or the knowledge base's file.
+fn template_text(root: &Path, file: &str) -> Option<String> {
     match file.strip_prefix("themes/default/templates/") {
         Some(name) => TEMPLATES
             .iter()
@@ -226,6 +238,27 @@ fn located(e: &tera::Error, origin: &[(String, String)]) -> (String, Pos, String
             let pos = Pos::new(span.start_line, span.start_col + 1, len);
             (file, pos, report.message().to_string())
         }
-        _ => ("themes".into(), Pos::file_start(), e.to_string()),
+        // Errors found once all templates are in (an unknown filter or
+        // component, a missing block) carry their place only in tera's
+        // report: `error: MESSAGE` then `--> NAME:LINE:COLUMN`.
+        _ => {
+            let text = e.to_string();
+            let message = text
+                .lines()
+                .next()
+                .unwrap_or_default()
+                .trim_start_matches("error: ")
+                .to_string();
+            let place = text.lines().find_map(|l| {
+                let (name, rest) = l.trim_start().strip_prefix("--> ")?.split_once(':')?;
+                let (line, column) = rest.split_once(':')?;
+                let shown = origin.iter().find(|(n, _)| n == name)?;
+                Some((shown.1.clone(), line.parse().ok()?, column.parse().ok()?))
+            });
+            match place {
+                Some((file, line, column)) => (file, Pos::new(line, column, 1), message),
+                None => ("themes".into(), Pos::file_start(), text),
+            }
+        }
     }
 }

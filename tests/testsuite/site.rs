@@ -1100,3 +1100,32 @@ fn a_field_a_template_misspells_is_reported_with_its_template_line() {
         out.stderr
     );
 }
+
+#[test]
+fn an_unknown_filter_is_reported_at_its_template_line() {
+    let kb = scratch_copy("site");
+    let templates = kb.path().join("themes/old/templates");
+    std::fs::create_dir_all(&templates).unwrap();
+    // tera 1 had json_encode; tera 2 has not.
+    std::fs::write(
+        templates.join("page.html"),
+        "{% extends \"base.html\" %}\n{% block content %}\n<h1>{{ page.doc.title | json_encode }}</h1>\n{% endblock content %}\n",
+    )
+    .unwrap();
+    edit(
+        &kb.path().join("hindsight.yaml"),
+        "base_url: /\n",
+        "base_url: /\ntheme: old\n",
+    );
+    let out = build(kb.path(), None, &[]);
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("error[theme]: Unknown filter `json_encode`")
+            && out
+                .stderr
+                .contains("--> themes/old/templates/page.html:3:25"),
+        "{}",
+        out.stderr
+    );
+}
