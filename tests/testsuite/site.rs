@@ -1046,25 +1046,32 @@ fn timeline_entries_read_in_the_incidents_offset() {
     );
 }
 
-#[test]
-fn a_template_error_names_the_file_line_and_column() {
+/// Builds the site fixture with a theme `NAME` whose page.html is `line3`
+/// on its third line, between the lines that make it a page.
+fn build_with_page_line(name: &str, line3: &str) -> (tempfile::TempDir, Built) {
     let kb = scratch_copy("site");
-    let templates = kb.path().join("themes/broken/templates");
+    let templates = kb.path().join(format!("themes/{name}/templates"));
     std::fs::create_dir_all(&templates).unwrap();
-    // Line 3: a tag left open.
     std::fs::write(
         templates.join("page.html"),
-        "{% extends \"base.html\" %}\n{% block content %}\n<p>{% if page.doc.id %</p>\n{% endblock content %}\n",
+        format!("{{% extends \"base.html\" %}}\n{{% block content %}}\n{line3}\n{{% endblock content %}}\n"),
     )
     .unwrap();
     edit(
         &kb.path().join("hindsight.yaml"),
         "base_url: /\n",
-        "base_url: /\ntheme: broken\n",
+        &format!("base_url: /\ntheme: {name}\n"),
     );
     let out = build(kb.path(), None, &[]);
     assert_eq!(out.code, 1, "{}", out.stderr);
     assert!(out.stderr.contains("error[theme]"), "{}", out.stderr);
+    (kb, out)
+}
+
+#[test]
+fn a_template_error_names_the_file_line_and_column() {
+    // A tag left open.
+    let (kb, out) = build_with_page_line("broken", "<p>{% if page.doc.id %</p>");
     assert!(
         out.stderr
             .contains("--> themes/broken/templates/page.html:3:23")
@@ -1077,21 +1084,7 @@ fn a_template_error_names_the_file_line_and_column() {
 
 #[test]
 fn a_field_a_template_misspells_is_reported_with_its_template_line() {
-    let kb = scratch_copy("site");
-    let templates = kb.path().join("themes/typo/templates");
-    std::fs::create_dir_all(&templates).unwrap();
-    std::fs::write(
-        templates.join("page.html"),
-        "{% extends \"base.html\" %}\n{% block content %}\n<h1>{{ page.doc.titel }}</h1>\n{% endblock content %}\n",
-    )
-    .unwrap();
-    edit(
-        &kb.path().join("hindsight.yaml"),
-        "base_url: /\n",
-        "base_url: /\ntheme: typo\n",
-    );
-    let out = build(kb.path(), None, &[]);
-    assert_eq!(out.code, 1, "{}", out.stderr);
+    let (_kb, out) = build_with_page_line("typo", "<h1>{{ page.doc.titel }}</h1>");
     assert!(
         out.stderr
             .contains("--> themes/typo/templates/page.html:3:17")
@@ -1103,22 +1096,8 @@ fn a_field_a_template_misspells_is_reported_with_its_template_line() {
 
 #[test]
 fn an_unknown_filter_is_reported_at_its_template_line() {
-    let kb = scratch_copy("site");
-    let templates = kb.path().join("themes/old/templates");
-    std::fs::create_dir_all(&templates).unwrap();
     // tera 1 had json_encode; tera 2 has not.
-    std::fs::write(
-        templates.join("page.html"),
-        "{% extends \"base.html\" %}\n{% block content %}\n<h1>{{ page.doc.title | json_encode }}</h1>\n{% endblock content %}\n",
-    )
-    .unwrap();
-    edit(
-        &kb.path().join("hindsight.yaml"),
-        "base_url: /\n",
-        "base_url: /\ntheme: old\n",
-    );
-    let out = build(kb.path(), None, &[]);
-    assert_eq!(out.code, 1, "{}", out.stderr);
+    let (_kb, out) = build_with_page_line("old", "<h1>{{ page.doc.title | json_encode }}</h1>");
     assert!(
         out.stderr
             .contains("error[theme]: Unknown filter `json_encode`")
