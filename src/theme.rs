@@ -91,6 +91,12 @@ impl Theme {
             .iter()
             .map(|(n, b)| (n.to_string(), b.to_vec()))
             .collect();
+        // Where each template came from, for errors: the default theme's
+        // file, or the knowledge base's own that overrides it.
+        let mut origin: Vec<(String, String)> = TEMPLATES
+            .iter()
+            .map(|(n, _)| (n.to_string(), format!("themes/default/templates/{n}")))
+            .collect();
         if let Some(name) = name {
             let dir = root.join("themes").join(name);
             if !dir.is_dir() {
@@ -119,6 +125,8 @@ impl Theme {
                         let text = String::from_utf8(bytes)
                             .map_err(|_| theme_error(&shown, "template is not UTF-8".into()))?;
                         templates.retain(|(n, _)| *n != rel);
+                        origin.retain(|(n, _)| *n != rel);
+                        origin.push((rel.clone(), shown));
                         templates.push((rel, text));
                     } else {
                         statics.retain(|(n, _)| *n != rel);
@@ -127,23 +135,6 @@ impl Theme {
                 }
             }
         }
-        // Where each template came from, for errors: the knowledge base's
-        // own file, or the default theme's.
-        let origin: Vec<(String, String)> = templates
-            .iter()
-            .map(|(n, _)| {
-                let overridden = name.filter(|_| {
-                    !TEMPLATES
-                        .iter()
-                        .any(|(d, t)| *d == n && templates.iter().any(|(m, u)| m == n && u == t))
-                });
-                let shown = match overridden {
-                    Some(theme) => format!("themes/{theme}/templates/{n}"),
-                    None => format!("themes/default/templates/{n}"),
-                };
-                (n.clone(), shown)
-            })
-            .collect();
         let mut tera = tera::Tera::default();
         tera.autoescape_on([".html", ".xml"]);
         // Ours, not a third-party slug: tag page paths and heading anchors use it too.
