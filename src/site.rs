@@ -263,9 +263,9 @@ struct PageView<'a> {
     sparkline: Option<&'a str>,
 }
 
-/// A summary in one of a page's lists, with its row as the default theme's
-/// `doc_list` macro prints it (`li`): a macro loop looks up each field by path
-/// in tera, and these lists hold about nine documents per page.
+/// A summary as a page's templates see it (`Shared::card`), with its row as
+/// the default theme's `m.doc_list` component prints it (`li`): these lists
+/// hold about nine documents per page, and a loop over fields costs more.
 #[derive(Serialize)]
 struct Card<'a> {
     #[serde(flatten)]
@@ -1506,29 +1506,28 @@ fn badge(d: &DocSummary) -> String {
         .unwrap_or_default()
 }
 
-/// A document's `<li>` as macros.html's `doc_list` prints it, escaped as
+/// A document's `<li>` as macros.html's `m.doc_list` prints it, escaped as
 /// tera's autoescape does (an empty string is false in tera's `if`).
 fn list_item(d: &DocSummary) -> String {
-    let esc = escape;
     use std::fmt::Write;
     let mut out = String::from("<li>");
     if let Some(sev) = d.severity.as_deref().filter(|s| !s.is_empty()) {
         let _ = write!(
             out,
             "<span class=\"badge {}\">{}</span> ",
-            esc(&d.severity_class),
-            esc(sev)
+            escape(&d.severity_class),
+            escape(sev)
         );
     }
     let _ = write!(
         out,
         "<a href=\"{}\"><span class=\"doc-id\">{}</span> {}</a>",
-        esc(&d.url),
-        esc(&d.id),
-        esc(&d.title)
+        escape(&d.url),
+        escape(&d.id),
+        escape(&d.title)
     );
     if let Some(date) = d.date.as_deref().filter(|s| !s.is_empty()) {
-        let _ = write!(out, " <span class=\"muted nowrap\">{}</span>", esc(date));
+        let _ = write!(out, " <span class=\"muted nowrap\">{}</span>", escape(date));
     }
     out.push_str("</li>\n");
     out
