@@ -30,6 +30,15 @@ pub struct BuildArgs {
     pub force: bool,
 }
 
+/// Diagnostics as `check` prints them; those of templates show their line
+/// of the template. `build` and `serve` print with it.
+pub fn render_errors(diags: &[diagnostic::Diagnostic], kb: &KnowledgeBase) -> String {
+    let templates = theme::template_texts(&kb.root, diags);
+    let mut sources = kb.sources();
+    sources.extend(templates.iter().map(|(f, t)| (f.as_str(), t.as_str())));
+    diagnostic::render(diags, Format::Human, &sources)
+}
+
 /// Checks that the knowledge base can be built, and loads its theme.
 fn buildable_theme(kb: &KnowledgeBase) -> Result<Theme, Vec<diagnostic::Diagnostic>> {
     let mut problems: Vec<_> = kb
@@ -143,11 +152,7 @@ pub fn run(args: BuildArgs) -> ExitCode {
             }
         }
         diagnostic::sort(&mut all);
-        // Template errors show their line of the template.
-        let templates = theme::template_texts(&kb.root, &all);
-        let mut sources = kb.sources();
-        sources.extend(templates.iter().map(|(f, t)| (f.as_str(), t.as_str())));
-        eprint!("{}", diagnostic::render(&all, Format::Human, &sources));
+        eprint!("{}", render_errors(&all, &kb));
         eprintln!("build failed: nothing was written");
         ExitCode::from(1)
     };

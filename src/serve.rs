@@ -733,15 +733,8 @@ fn report_errors(errors: &[Diagnostic], workspace: &Workspace) {
     }
 }
 
-/// Diagnostics as `check` prints them, template errors with their line.
 fn print_errors(errors: &[Diagnostic], kb: &KnowledgeBase) {
-    let templates = crate::theme::template_texts(&kb.root, errors);
-    let mut sources = kb.sources();
-    sources.extend(templates.iter().map(|(f, t)| (f.as_str(), t.as_str())));
-    eprint!(
-        "{}",
-        diagnostic::render(errors, diagnostic::Format::Human, &sources)
-    );
+    eprint!("{}", crate::build::render_errors(errors, kb));
 }
 
 fn remember_sources(shared: &Shared, errors: &[Diagnostic], workspace: &Workspace) {
