@@ -624,8 +624,7 @@ fn build_inner(
     let bytes = |s: String| Arc::new(s.into_bytes());
     let mut ctx = tera::Context::new();
     ctx.insert("site", &site);
-    let table_rows = rows.iter().map(|r| r.0.clone()).collect();
-    let mut shared = Shared::new(kb, &summaries, &dates, table_rows);
+    let mut shared = Shared::new(kb, &summaries, &dates, rows.clone());
     // `serve` makes metrics after it serves the pages (see `finish`), but for
     // its first build; a one-shot build makes them here.
     let defer = keep && !full;
@@ -1063,8 +1062,12 @@ pub fn finish_step(
         cache.rendered.fetch_add(2, Relaxed);
         out.extend(outputs);
         let dates = date_keys(&summaries);
-        let table_rows = last.docs.iter().map(|d| d.row.clone()).collect();
-        let mut shared = Shared::new(kb, &summaries, &dates, table_rows);
+        let rows = last
+            .docs
+            .iter()
+            .map(|d| (d.row.clone(), d.item.clone()))
+            .collect();
+        let mut shared = Shared::new(kb, &summaries, &dates, rows);
         let redrawn: Vec<usize> = (0..kb.documents.len())
             .filter(|&i| {
                 let id = kb.documents[i].id.as_str();
@@ -1776,10 +1779,7 @@ fn page_view<'a>(ctx: &'a Shared<'a>, cache: &Cache, i: usize) -> (PageView<'a>,
         _ => vec![],
     };
     let incidents: Vec<tera::Value> = incident_indices.iter().map(|&j| ctx.card(j)).collect();
-    let incident_rows = incident_indices
-        .iter()
-        .map(|&j| &*ctx.table_rows[j])
-        .collect();
+    let incident_rows = incident_indices.iter().map(|&j| &*ctx.rows[j].0).collect();
     let mut runbooks = refs(&doc.meta.runbooks);
     let mut open_items = vec![];
     if doc.kind == "service" {
@@ -1917,8 +1917,9 @@ struct Shared<'a> {
     /// spent a third of its time in them.
     dates: &'a [Option<u32>],
     incident_like: Vec<bool>,
-    /// Each document's row in tables (`table_row`).
-    table_rows: Vec<Arc<str>>,
+    /// Each document's row in tables (`table_row`) and its item in lists
+    /// (`list_item`, a card's `li`).
+    rows: Vec<(Arc<str>, Arc<str>)>,
     /// Service id to the incident-like documents that hit it, newest first.
     by_service: HashMap<&'a str, Vec<usize>>,
     /// Service id to the runbooks that name it.
@@ -1952,7 +1953,7 @@ impl<'a> Shared<'a> {
         kb: &'a KnowledgeBase,
         summaries: &'a [DocSummary],
         dates: &'a [Option<u32>],
-        table_rows: Vec<Arc<str>>,
+        rows: Vec<(Arc<str>, Arc<str>)>,
     ) -> Self {
         let incident_like: Vec<bool> = (0..kb.documents.len())
             .map(|j| is_incident_like(kb, j))
@@ -1998,7 +1999,7 @@ impl<'a> Shared<'a> {
             kb,
             summaries,
             dates,
-            table_rows,
+            rows,
             incident_like,
             by_service,
             runbooks_of,
@@ -2018,7 +2019,7 @@ impl<'a> Shared<'a> {
                 let doc = &self.summaries[j];
                 tera::Value::from_serializable(&Card {
                     doc,
-                    li: &list_item(doc),
+                    li: &self.rows[j].1,
                 })
             })
             .clone()
