@@ -171,7 +171,7 @@ pub fn run(args: BuildArgs) -> ExitCode {
     };
     let site = match site::build_into(&kb, &theme, &staging) {
         Ok(site) => site,
-        Err(e) => return failed(vec![site::theme_error(e)]),
+        Err(e) => return failed(vec![e]),
     };
     let render_time = render_start.elapsed();
     let sources = kb.sources();

@@ -174,7 +174,7 @@ impl Workspace {
                 Ok(files) => site.files.extend(files),
                 Err(e) => {
                     outcome.site = None;
-                    outcome.errors = vec![site::theme_error(e)];
+                    outcome.errors = vec![e];
                 }
             }
         }
@@ -211,19 +211,19 @@ impl Workspace {
             },
             Err(e) => BuildOutcome {
                 site: None,
-                errors: vec![site::theme_error(e)],
+                errors: vec![e],
                 elapsed: started.elapsed(),
             },
         }
     }
 
     /// After a good `build_pages`: the files it left for later (see `site::finish`).
-    pub fn finish(&self) -> Result<Vec<(String, site::Bytes)>, String> {
+    pub fn finish(&self) -> Result<Vec<(String, site::Bytes)>, Diagnostic> {
         self.with_site_kb(|kb| site::finish(kb, &self.theme, &self.cache))
     }
 
     /// One step of `finish`; None when nothing is left.
-    pub fn finish_step(&self) -> Result<Option<Vec<(String, site::Bytes)>>, String> {
+    pub fn finish_step(&self) -> Result<Option<Vec<(String, site::Bytes)>>, Diagnostic> {
         self.with_site_kb(|kb| site::finish_step(kb, &self.theme, &self.cache))
     }
 
@@ -821,7 +821,7 @@ fn watch_and_rebuild(
                         }
                         Ok(None) => unfinished = false,
                         Err(e) => {
-                            print_errors(&[site::theme_error(e)], &workspace.kb);
+                            print_errors(&[e], &workspace.kb);
                             unfinished = false;
                         }
                     }

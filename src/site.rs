@@ -5,7 +5,7 @@
 //! the tera templates of the theme, and returns `Site`: a map from output path
 //! to bytes. Writing it to disk is `write`'s job; `serve` serves it from memory.
 
-use crate::diagnostic::{Diagnostic, Pos};
+use crate::diagnostic::Diagnostic;
 use crate::kb::KnowledgeBase;
 use crate::model::{Document, MILESTONES};
 use crate::render::{self, escape};
@@ -455,20 +455,24 @@ pub fn collisions(kb: &KnowledgeBase) -> Vec<Diagnostic> {
     diags
 }
 
-pub fn build(kb: &KnowledgeBase, theme: &Theme) -> Result<Site, String> {
+pub fn build(kb: &KnowledgeBase, theme: &Theme) -> Result<Site, Diagnostic> {
     build_with(kb, theme, &Cache::default())
 }
 
 /// A one-shot build that writes pages and exports into `staging` as soon as
 /// they are made: document pages alone are most of the site's bytes, and
 /// holding everything until the end would double the peak memory of a large build.
-pub fn build_into(kb: &KnowledgeBase, theme: &Theme, staging: &Staging) -> Result<Site, String> {
+pub fn build_into(
+    kb: &KnowledgeBase,
+    theme: &Theme,
+    staging: &Staging,
+) -> Result<Site, Diagnostic> {
     build_inner(kb, theme, &Cache::default(), Some(staging))
 }
 
 /// Builds the site. With a cache that holds an earlier build (`serve`), only
 /// what changed since is made again; the rest is that build's bytes.
-pub fn build_with(kb: &KnowledgeBase, theme: &Theme, cache: &Cache) -> Result<Site, String> {
+pub fn build_with(kb: &KnowledgeBase, theme: &Theme, cache: &Cache) -> Result<Site, Diagnostic> {
     build_inner(kb, theme, cache, None)
 }
 
@@ -477,7 +481,7 @@ fn build_inner(
     theme: &Theme,
     cache: &Cache,
     staging: Option<&Staging>,
-) -> Result<Site, String> {
+) -> Result<Site, Diagnostic> {
     use std::sync::atomic::Ordering::Relaxed;
     cache.rendered.store(0, Relaxed);
     let mut timings = vec![];
@@ -672,7 +676,7 @@ fn build_inner(
     // Each page's path, content (`None` once written to the staging folder)
     // and deps; no page at all once a write failed.
     type Page = (String, Option<Bytes>, Vec<u32>);
-    let pages: Vec<Result<Option<(usize, Page)>, String>> = (0..n)
+    let pages: Vec<Result<Option<(usize, Page)>, Diagnostic>> = (0..n)
         .into_par_iter()
         .with_max_len(crate::PAR_CHUNK)
         .filter(|&i| to_render[i])
@@ -820,7 +824,7 @@ fn build_inner(
             render("tags.html", vec![("tags", json(&tag_list))])?,
         );
     }
-    let tag_pages: Vec<Result<(String, Bytes), String>> = tags
+    let tag_pages: Vec<Result<(String, Bytes), Diagnostic>> = tags
         .par_iter()
         .filter(|(tag, _)| full || dirty_tags.contains(&tag_slug(tag)))
         .map(|(tag, idx)| {
@@ -1015,7 +1019,7 @@ pub fn finish(
     kb: &KnowledgeBase,
     theme: &Theme,
     cache: &Cache,
-) -> Result<Vec<(String, Bytes)>, String> {
+) -> Result<Vec<(String, Bytes)>, Diagnostic> {
     let mut out = vec![];
     while let Some(files) = finish_step(kb, theme, cache)? {
         out.extend(files);
@@ -1029,7 +1033,7 @@ pub fn finish_step(
     kb: &KnowledgeBase,
     theme: &Theme,
     cache: &Cache,
-) -> Result<Option<Vec<(String, Bytes)>>, String> {
+) -> Result<Option<Vec<(String, Bytes)>>, Diagnostic> {
     use std::sync::atomic::Ordering::Relaxed;
     let mut guard = cache.last.lock().unwrap();
     let Some(last) = guard.as_mut() else {
@@ -1121,7 +1125,7 @@ fn render_with(
     ctx: &tera::Context,
     template: &str,
     values: Vec<(&str, serde_json::Value)>,
-) -> Result<Bytes, String> {
+) -> Result<Bytes, Diagnostic> {
     let mut ctx = ctx.clone();
     for (k, v) in values {
         ctx.insert(k.to_string(), &v);
@@ -1131,7 +1135,8 @@ fn render_with(
         .map(|html| Arc::new(html.into_bytes()))
 }
 
-type Render<'r> = dyn Fn(&str, Vec<(&str, serde_json::Value)>) -> Result<Bytes, String> + Sync + 'r;
+type Render<'r> =
+    dyn Fn(&str, Vec<(&str, serde_json::Value)>) -> Result<Bytes, Diagnostic> + Sync + 'r;
 
 /// The dashboard at `/`.
 fn dashboard(
@@ -1141,7 +1146,7 @@ fn dashboard(
     figures: &Figures,
     overdue: &Overdue,
     render: &Render,
-) -> Result<Bytes, String> {
+) -> Result<Bytes, Diagnostic> {
     let json = |v: &dyn erased::Ser| v.to_json();
     let list_of = |kind: &str| -> Vec<&DocSummary> {
         kinds
@@ -1189,7 +1194,7 @@ fn metrics_outputs<'k>(
     theme: &Theme,
     ctx: &tera::Context,
     summaries: &[DocSummary],
-) -> Result<(Figures, HashMap<&'k str, String>, Vec<(String, Bytes)>), String> {
+) -> Result<(Figures, HashMap<&'k str, String>, Vec<(String, Bytes)>), Diagnostic> {
     let bytes = |s: String| Arc::new(s.into_bytes());
     let metrics = crate::aggregate::aggregate(kb);
     let sparklines = kb
@@ -1208,7 +1213,7 @@ fn metrics_outputs<'k>(
         render_with(theme, ctx, template, values)
     };
     // Independent of each other, and each mostly serial inside: made side by side.
-    type Make<'a> = &'a (dyn Fn() -> Result<Bytes, String> + Sync);
+    type Make<'a> = &'a (dyn Fn() -> Result<Bytes, Diagnostic> + Sync);
     let jobs: [(&str, Make); 5] = [
         ("metrics/index.html", &|| {
             render_with("metrics.html", site_metrics::metrics_values(&metrics))
@@ -1232,7 +1237,7 @@ fn metrics_outputs<'k>(
             Ok(bytes(crate::report::action_items_csv(&metrics.items)))
         }),
     ];
-    let outputs: Vec<Result<(String, Bytes), String>> = jobs
+    let outputs: Vec<Result<(String, Bytes), Diagnostic>> = jobs
         .par_iter()
         .map(|(path, make)| Ok((path.to_string(), make()?)))
         .collect();
@@ -2344,24 +2349,5 @@ mod erased {
         fn to_json(&self) -> serde_json::Value {
             serde_json::to_value(self).unwrap_or(serde_json::Value::Null)
         }
-    }
-}
-
-/// A problem with the theme (a template that fails to render), at the
-/// template's line and column when `Theme::render` put them in front of the
-/// message (`themes/x/templates/page.html:3:17: …`).
-pub fn theme_error(message: String) -> Diagnostic {
-    let located = message.split_once(": ").and_then(|(at, rest)| {
-        let mut parts = at.rsplitn(3, ':');
-        let column = parts.next()?.parse().ok()?;
-        let line = parts.next()?.parse().ok()?;
-        let file = parts.next().filter(|f| f.starts_with("themes/"))?;
-        Some((file, Pos::new(line, column, 1), rest))
-    });
-    match located {
-        Some((file, pos, rest)) => {
-            Diagnostic::error("theme", file, pos, rest).with_hint("see docs/theming.md")
-        }
-        None => Diagnostic::error("theme", "themes", Pos::file_start(), message),
     }
 }

@@ -168,14 +168,11 @@ impl Theme {
         })
     }
 
-    pub fn render(&self, name: &str, ctx: &tera::Context) -> Result<String, String> {
+    /// Renders a template; a failure is a diagnostic at the template's line.
+    pub fn render(&self, name: &str, ctx: &tera::Context) -> Result<String, Diagnostic> {
         self.tera.render(name, ctx).map_err(|e| {
             let (file, pos, message) = located(&e, &self.origin);
-            if file == "themes" {
-                message
-            } else {
-                format!("{file}:{}:{}: {message}", pos.line, pos.column)
-            }
+            Diagnostic::error("theme", &file, pos, message).with_hint("see docs/theming.md")
         })
     }
 
