@@ -348,23 +348,37 @@ fn link_all(docs: &[Document], memo: &mut Memo) -> (LinkGraph, Vec<Diagnostic>) 
     (graph, diags)
 }
 
-/// Ids to documents; a repeated id is an error and keeps its first document.
+/// Ids to documents; a repeated id keeps its first document. Every document
+/// sharing the id gets the error, the first one too: a pull request adding a
+/// duplicate must fail `check --changed-since` whichever file sorts first.
 fn index_ids(docs: &[Document]) -> (Index, Vec<Diagnostic>) {
     let mut diags = vec![];
     let mut by_id = Index::with_capacity(docs.len());
+    let mut first_reported = std::collections::HashSet::new();
     for (i, doc) in docs.iter().enumerate() {
         if let Some(&first) = by_id.get(&doc.id) {
+            if first_reported.insert(first) {
+                diags.push(
+                    Diagnostic::error(
+                        "duplicate-id",
+                        &docs[first].rel_path,
+                        docs[first].id_pos,
+                        format!("id `{}` is also used by {}", doc.id, doc.rel_path),
+                    )
+                    .with_hint("ids are unique across the knowledge base; rename one of them"),
+                );
+            }
             diags.push(
                 Diagnostic::error(
                     "duplicate-id",
                     &doc.rel_path,
                     doc.id_pos,
-                    format!("id `{}` is already used", doc.id),
+                    format!(
+                        "id `{}` is already used by {}",
+                        doc.id, docs[first].rel_path
+                    ),
                 )
-                .with_hint(format!(
-                    "{} has the same id; ids are unique across the knowledge base",
-                    docs[first].rel_path
-                )),
+                .with_hint("ids are unique across the knowledge base; rename one of them"),
             );
         } else {
             by_id.insert(&doc.id, i);

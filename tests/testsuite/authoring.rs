@@ -463,6 +463,33 @@ fn changed_since_reports_changed_documents_and_what_they_link_to() {
     );
     git(&root, &["revert", "--no-edit", "HEAD"]);
 
+    // A new document taking an existing id fails the branch even when it
+    // sorts before the document that had the id first.
+    let runbook = root.join("content/runbooks/rb-checkout-rollback.md");
+    let copy = root.join("content/runbooks/a-copy.md");
+    std::fs::copy(&runbook, &copy).unwrap();
+    let run = check(&root, &["--format", "json", "--changed-since", "main"]);
+    let found: Vec<(String, String)> = run
+        .diagnostics()
+        .into_iter()
+        .map(|d| (d.code, d.file))
+        .collect();
+    // (The runbook's service is in scope, with the problem it has on main.)
+    assert_eq!(
+        found,
+        [
+            (
+                "duplicate-id".to_string(),
+                "content/runbooks/a-copy.md".to_string()
+            ),
+            (
+                "out-of-range".to_string(),
+                "content/services/checkout.md".to_string()
+            ),
+        ]
+    );
+    std::fs::remove_file(&copy).unwrap();
+
     // An uncommitted new document is a change too.
     new(&root, &["postmortem", "--title", "Untracked"]);
     let run = check(&root, &["--format", "json", "--changed-since", "main"]);

@@ -174,9 +174,10 @@ const MISTAKES: &[(&str, &str, &str, usize)] = &[
         "postmortems/pm-2026-011-incomplete.md",
         26,
     ), // due:2026-13-01
-    ("error", "duplicate-id", "runbooks/rb-stale.md", 2), // same id as rb-duplicate.md
-    ("warning", "stale-runbook", "runbooks/rb-stale.md", 6), // reviewed 2025-06-01, every 90d
-    ("error", "out-of-range", "services/search.md", 4),   // tier: 7
+    ("error", "duplicate-id", "runbooks/rb-duplicate.md", 2), // the first to use the id
+    ("error", "duplicate-id", "runbooks/rb-stale.md", 2),     // same id as rb-duplicate.md
+    ("warning", "stale-runbook", "runbooks/rb-stale.md", 6),  // reviewed 2025-06-01, every 90d
+    ("error", "out-of-range", "services/search.md", 4),       // tier: 7
 ];
 
 fn expected_mistakes() -> Vec<(String, String, String, usize)> {
@@ -272,7 +273,7 @@ fn mistakes_fixture_human_snapshot() {
     assert_eq!(run.code, 1);
     assert_eq!(run.stdout, "", "human output goes to stderr");
     assert!(
-        run.stderr.ends_with("29 errors, 3 warnings\n"),
+        run.stderr.ends_with("30 errors, 3 warnings\n"),
         "{}",
         run.stderr
     );

@@ -35,6 +35,7 @@ const EXPECTED: &[(&str, &str, usize)] = &[
     ("duplicate-key", "incidents/nested-duplicate-key.md", 10), // inside `impact:`
     ("yaml-syntax", "incidents/tab-indent.md", 5),
     ("unclosed-front-matter", "runbooks/unclosed.md", 1),
+    ("duplicate-id", "runbooks/rb-claims-stem.md", 2), // claims another runbook's file name
     ("duplicate-id", "runbooks/rb-stem.md", 1), // its id is its file name, claimed by another runbook
     // Made at run time.
     ("empty-file", "incidents/empty.md", 1),
