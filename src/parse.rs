@@ -74,6 +74,7 @@ pub fn parse(file: SourceFile) -> (Document, Vec<Diagnostic>) {
     let (front, body_start) = match split_front_matter(&text) {
         Ok(split) => {
             let (root, problems) = yaml::parse(&text[split.yaml.clone()], 2);
+            let clean = problems.is_empty();
             for p in problems {
                 let d =
                     Diagnostic::error(p.code, &rel_path, Pos::new(p.line, p.column, 1), p.message);
@@ -87,6 +88,17 @@ pub fn parse(file: SourceFile) -> (Document, Vec<Diagnostic>) {
             }
             let root = match root {
                 Some(node) if matches!(node.value, Value::Map(_)) => Some(node),
+                // Empty front matter (`---` then `---`, or only comments)
+                // is a mapping without fields: each required one is missing.
+                None if clean => Some(yaml::Node {
+                    value: Value::Map(vec![]),
+                    line: 1,
+                    column: 1,
+                }),
+                Some(node) if node.value == Value::Null && clean => Some(yaml::Node {
+                    value: Value::Map(vec![]),
+                    ..node
+                }),
                 Some(node) if node.value == Value::Null => None,
                 Some(node) => {
                     diags.push(

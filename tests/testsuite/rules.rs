@@ -375,6 +375,16 @@ fn unknown_field() {
 fn missing_field() {
     let bad = with(RUNBOOK, "title: Restart checkout\n", "");
     rule("missing-field", &[(RB, &bad)], (RB, 1), &[(RB, RUNBOOK)]);
+    // Empty front matter has no fields at all: each required one is missing.
+    let body = &RUNBOOK[RUNBOOK[4..].find("---\n").unwrap() + 4..];
+    for front in ["", "~\n", "# fields to come\n"] {
+        let empty = format!("---\n{front}---\n{body}");
+        let found = diagnose(&[(RB, &empty)]);
+        assert!(
+            found.contains(&("missing-field".to_string(), RB.to_string(), 1)),
+            "{front:?}: {found:#?}"
+        );
+    }
     // A resolved incident needs `resolved_at`, at the `status` line.
     let bad = with(INCIDENT, "resolved_at: 2026-11-03T15:00:00+01:00\n", "");
     rule(
