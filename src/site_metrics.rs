@@ -37,10 +37,19 @@ pub struct Figure {
 }
 
 fn figure(s: &Summary) -> Figure {
+    figure_with(s, minutes)
+}
+
+/// A summary in days (time to publish), as `hindsight stats` prints it.
+fn days_figure(s: &Summary) -> Figure {
+    figure_with(s, |v| v.map_or("—".into(), |d| format!("{d:.1} days")))
+}
+
+fn figure_with(s: &Summary, format: fn(Option<f64>) -> String) -> Figure {
     Figure {
-        mean: minutes(s.mean),
-        median: minutes(s.median),
-        p90: minutes(s.p90),
+        mean: format(s.mean),
+        median: format(s.median),
+        p90: format(s.p90),
         count: s.count,
         left_out: s.left_out,
     }
@@ -107,7 +116,7 @@ pub fn metrics_values(m: &Metrics) -> Vec<(&'static str, serde_json::Value)> {
         ),
         (
             "days_to_publish",
-            serde_json::to_value(figure(&m.postmortems.days_to_publish)).unwrap_or_default(),
+            serde_json::to_value(days_figure(&m.postmortems.days_to_publish)).unwrap_or_default(),
         ),
         (
             "items",

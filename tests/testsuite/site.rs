@@ -421,6 +421,31 @@ fn example_site_has_every_page_and_no_dead_link() {
     assert!(read(&out, "feed.xml").contains("<entry>"));
 }
 
+/// `hindsight stats --format json` on a knowledge base: the metrics export.
+fn stats_json(root: &Path) -> serde_json::Value {
+    let out = Command::cargo_bin("hindsight")
+        .unwrap()
+        .args(["stats", "--format", "json", "--today", TODAY, "--root"])
+        .arg(root)
+        .output()
+        .unwrap();
+    serde_json::from_slice(&out.stdout).expect("stats prints JSON")
+}
+
+#[test]
+fn metrics_page_agrees_with_stats() {
+    let root = repo_root();
+    let (_tmp, out) = build_ok(&root, &[]);
+    let page = read(&out, "metrics/index.html");
+    let stats = stats_json(&root);
+    // Time to publish is in days (it once printed 6.7 days as `7m`).
+    let days = stats["postmortems"]["days_to_publish"]["median"]
+        .as_f64()
+        .expect("the example has published postmortems");
+    let line = format!("Median time from resolution to publication: {days:.1} days.");
+    assert!(page.contains(&line), "{line} not in the metrics page");
+}
+
 #[test]
 fn example_site_works_under_a_sub_path() {
     let root = repo_root();
