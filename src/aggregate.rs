@@ -820,7 +820,8 @@ fn coverage<'a>(kb: &'a KnowledgeBase, incidents: &[&Incident<'a>]) -> Postmorte
         };
         c.required += 1;
         let resolved = inc.meta.resolved();
-        if inc.postmortems.is_empty() {
+        let has_draft = kb.draft_postmortem_of.binary_search(&inc.doc.id).is_ok();
+        if inc.postmortems.is_empty() && !has_draft {
             // The same rule as `policy::check_postmortems`.
             match resolved.map(|r| {
                 (

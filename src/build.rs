@@ -54,7 +54,10 @@ fn buildable_theme(kb: &KnowledgeBase) -> Result<Theme, Vec<diagnostic::Diagnost
     Theme::load(&kb.root, kb.config.theme.as_deref()).map_err(|d| vec![d])
 }
 
-/// Drops drafts unless asked for: they stay out of every page and index.
+/// Drops drafts unless asked for: they stay out of every page, index and
+/// export. Only the fact that an incident has one is kept, for the metrics'
+/// postmortem coverage and overdue list, which agree with `check` that a
+/// draft is written on time.
 pub fn without_drafts(kb: &mut KnowledgeBase) {
     let drafts: Vec<bool> = kb
         .documents
@@ -62,6 +65,11 @@ pub fn without_drafts(kb: &mut KnowledgeBase) {
         .map(|d| d.kind == "postmortem" && d.meta.status.as_deref() == Some("draft"))
         .collect();
     if drafts.iter().any(|&d| d) {
+        kb.draft_postmortem_of = (0..kb.documents.len())
+            .filter(|&j| kb.graph.postmortems[j].iter().any(|&p| drafts[p]))
+            .map(|j| kb.documents[j].id.clone())
+            .collect();
+        kb.draft_postmortem_of.sort();
         let mut i = 0;
         kb.documents.retain(|_| {
             i += 1;

@@ -463,6 +463,7 @@ impl KnowledgeBase {
             diagnostics: vec![],
             today: self.today,
             timings: vec![],
+            draft_postmortem_of: self.draft_postmortem_of.clone(),
         }
     }
 }

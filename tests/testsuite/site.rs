@@ -447,6 +447,36 @@ fn metrics_page_agrees_with_stats() {
 }
 
 #[test]
+fn a_draft_left_out_of_the_site_still_counts_as_written() {
+    // The example's draft PM-2026-009 is the only postmortem of INC-2026-011;
+    // made SEV2, that incident needs one, due long before TODAY.
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    copy_dir(&repo_root().join("content"), &root.join("content"));
+    std::fs::copy(
+        repo_root().join("hindsight.yaml"),
+        root.join("hindsight.yaml"),
+    )
+    .unwrap();
+    edit(
+        &root.join("content/incidents/inc-2026-011-mobile-login-key-rotation.md"),
+        "severity: SEV3",
+        "severity: SEV2",
+    );
+    let (_out_tmp, out) = build_ok(root, &[]);
+    assert!(
+        !out.join("postmortems/pm-2026-009").exists(),
+        "drafts are left out"
+    );
+    let built: serde_json::Value = serde_json::from_str(&read(&out, "api/metrics.json")).unwrap();
+    let stats = stats_json(root);
+    // `check` passed (build_ok), so nothing is overdue; the exports agree.
+    assert_eq!(built["postmortems"]["overdue"], serde_json::json!([]));
+    assert_eq!(built["postmortems"], stats["postmortems"]);
+    assert!(!read(&out, "metrics/index.html").contains("INC-2026-011"));
+}
+
+#[test]
 fn example_site_works_under_a_sub_path() {
     let root = repo_root();
     let (_tmp, out) = build_ok(&root, &["--base-url", "https://acme.github.io/kb/"]);
