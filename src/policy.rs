@@ -120,9 +120,17 @@ fn check_timeline(docs: &[Document], graph: &LinkGraph, doc: &Document) -> Vec<D
         );
     }
     let Some(meta) = incident_meta(docs, graph, doc) else {
+        // Front matter that could not be read, or an `incident:` or a
+        // `started_at:` that did not resolve, has its own error already.
+        let incident = doc.meta.incident.as_deref().and_then(|id| graph.get(id));
+        let unreadable = doc.front.is_none()
+            || doc.field("started_at").is_some()
+            || (doc.field("incident").is_some()
+                && incident.is_none_or(|j| docs[j].field("started_at").is_some()));
         if let Some(e) = entries
             .iter()
             .find(|e| e.time.is_some_and(|t| t.date.is_none()))
+            .filter(|_| !unreadable)
         {
             diags.push(
                 Diagnostic::warning(
@@ -203,7 +211,13 @@ pub fn check_postmortems(
         else {
             continue;
         };
-        if today > due {
+        // A postmortem whose front matter cannot be read (its own error)
+        // may well be this one's: one that names the incident counts.
+        let unreadable_names_it = || {
+            docs.iter()
+                .any(|p| p.kind == "postmortem" && p.front.is_none() && p.text.contains(&doc.id))
+        };
+        if today > due && !unreadable_names_it() {
             let at = doc
                 .field("resolved_at")
                 .map_or(Pos::file_start(), |n| Pos::new(n.line, n.column, 1));

@@ -773,6 +773,23 @@ fn postmortem_overdue() {
     // Not yet due: resolved on 3 November, due five days later; today is 26 November.
     let recent = with(&sev1, "2026-11-03T15:00", "2026-11-24T15:00");
     assert!(diagnose(&[(INC, &recent)]).is_empty());
+    // A postmortem whose front matter cannot be read has its own error; it
+    // names the incident, so the incident is not also overdue, and its
+    // timeline's bare times are not also undated.
+    let unreadable = with(POSTMORTEM, "authors: [dana]", "authors: [@dana]");
+    let found = diagnose(&[(INC, &sev1), (PM, &unreadable)]);
+    let codes: Vec<&str> = found.iter().map(|f| f.0.as_str()).collect();
+    assert_eq!(codes, ["yaml-syntax"], "{found:#?}");
+}
+
+#[test]
+fn timeline_no_date_is_not_said_twice() {
+    // An `incident:` naming nothing is a broken reference already.
+    let unknown = with(POSTMORTEM, "INC-2026-001", "INC-2026-404");
+    let found = diagnose(&[(PM, &unknown)]);
+    let codes: Vec<&str> = found.iter().map(|f| f.0.as_str()).collect();
+    assert!(!codes.contains(&"timeline-no-date"), "{found:#?}");
+    assert!(!codes.is_empty(), "{found:#?}");
 }
 
 /// Codes raised outside `check`'s pipeline, and where they are tested.
