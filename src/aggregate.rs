@@ -54,7 +54,7 @@ use crate::diagnostic::Diagnostic;
 use crate::kb::KnowledgeBase;
 use crate::model::{ActionItem, Document, Meta};
 use crate::validate::parse_date;
-use chrono::{DateTime, Datelike, Duration, FixedOffset, NaiveDate};
+use chrono::{DateTime, Datelike, FixedOffset, NaiveDate};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
 use std::hash::{BuildHasherDefault, Hasher};
@@ -823,11 +823,11 @@ fn coverage<'a>(kb: &'a KnowledgeBase, incidents: &[&Incident<'a>]) -> Postmorte
         let has_draft = kb.draft_postmortem_of.binary_search(&inc.doc.id).is_ok();
         if inc.postmortems.is_empty() && !has_draft {
             // The same rule as `policy::check_postmortems`.
-            match resolved.map(|r| {
-                (
+            match resolved.and_then(|r| {
+                Some((
                     r,
-                    r.date_naive() + Duration::days(policy.postmortem_due_days),
-                )
+                    crate::policy::postmortem_due(r, policy.postmortem_due_days)?,
+                ))
             }) {
                 Some((resolved_at, due)) if kb.today > due => c.overdue.push(OverduePostmortem {
                     incident_id: &inc.doc.id,

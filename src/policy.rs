@@ -57,6 +57,12 @@ fn resolved_times(
     })
 }
 
+/// When an incident resolved at `resolved` needs its postmortem. None past
+/// chrono's calendar (a huge `postmortem_due_days`): a date never reached.
+pub fn postmortem_due(resolved: DateTime<FixedOffset>, due_days: i64) -> Option<NaiveDate> {
+    Duration::try_days(due_days).and_then(|d| resolved.date_naive().checked_add_signed(d))
+}
+
 pub fn check_timelines(docs: &[Document], graph: &LinkGraph) -> Vec<Diagnostic> {
     check_timelines_again(docs, graph, &mut TimelineMemo::default())
 }
@@ -205,10 +211,7 @@ pub fn check_postmortems(
         if !policy.postmortem_required_for.contains(sev) {
             continue;
         }
-        // A due date past chrono's range (a huge `postmortem_due_days`) is never reached.
-        let Some(due) = Duration::try_days(policy.postmortem_due_days)
-            .and_then(|d| resolved.date_naive().checked_add_signed(d))
-        else {
+        let Some(due) = postmortem_due(resolved, policy.postmortem_due_days) else {
             continue;
         };
         // A postmortem whose front matter cannot be read (its own error)

@@ -159,3 +159,40 @@ fn reports_need_a_knowledge_base() {
         assert_eq!(out.status.code(), Some(2), "{cmd}");
     }
 }
+
+#[test]
+fn a_postmortem_due_past_the_calendar_is_pending_not_a_panic() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    let write = |path: &str, text: &str| {
+        let path = root.join(path);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    };
+    write("content/services/svc.md", "---\nid: svc\nname: Svc\n---\n");
+    write(
+        "content/incidents/inc-2026-001.md",
+        "---\nid: INC-2026-001\ntitle: T\nseverity: SEV1\nstatus: resolved\nservices: [svc]\n\
+         started_at: 2026-01-01T00:00:00Z\nresolved_at: 2026-01-01T01:00:00Z\n---\n",
+    );
+    for days in ["100000000", "9223372036854775807"] {
+        write(
+            "hindsight.yaml",
+            &format!("policies:\n  postmortem_due_days: {days}\n"),
+        );
+        let out = Command::cargo_bin("hindsight")
+            .unwrap()
+            .args(["stats", "--format", "json", "--today", TODAY, "--root"])
+            .arg(root)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{days}: {stderr}");
+        let v = json(&String::from_utf8(out.stdout).unwrap());
+        assert_eq!(
+            (&v["postmortems"]["pending"], &v["postmortems"]["overdue"]),
+            (&serde_json::json!(1), &serde_json::json!([])),
+            "{days}"
+        );
+    }
+}
