@@ -153,6 +153,22 @@ impl Validator<'_> {
     fn value(&mut self, spec: &FieldSpec, node: &Node, name: &str) -> bool {
         let pos = node_pos(node);
         let wrong = |this: &mut Self, expected: String| {
+            // YAML reads `42`, `1.10` and `yes` as numbers and booleans.
+            let hint = match node.value {
+                Value::Int(_) | Value::Float(_) | Value::Bool(_) => {
+                    format!("put it in quotes to keep it as text: `{name}: \"…\"`")
+                }
+                _ => {
+                    let key = name.rsplit('.').next().unwrap_or(name);
+                    match spec.ty {
+                        FieldType::Int | FieldType::Number => {
+                            format!("write a plain number without quotes, e.g. `{key}: 12`")
+                        }
+                        FieldType::Bool => format!("write `{key}: true` or `{key}: false`"),
+                        _ => format!("`{name}` takes {}", describe(spec)),
+                    }
+                }
+            };
             this.error(
                 "wrong-type",
                 pos,
@@ -160,7 +176,7 @@ impl Validator<'_> {
                     "field `{name}` should be {expected}, found {}",
                     node.type_name()
                 ),
-                None,
+                Some(hint),
             );
             false
         };
@@ -170,7 +186,7 @@ impl Validator<'_> {
                     "missing-field",
                     pos,
                     format!("required field `{name}` is empty"),
-                    None,
+                    Some(format!("give `{name}` a value ({})", describe(spec))),
                 );
                 return false;
             }
@@ -182,6 +198,16 @@ impl Validator<'_> {
                 let Some(text) = text.filter(|_| !matches!(node.value, Value::Bool(_))) else {
                     return wrong(self, "text".into());
                 };
+                // `title: ""` is as empty as `title:`; so are invisible characters.
+                if spec.required && text.chars().all(|c| c.is_whitespace() || is_invisible(c)) {
+                    self.error(
+                        "missing-field",
+                        pos,
+                        format!("required field `{name}` is empty"),
+                        Some(format!("give `{name}` a value ({})", describe(spec))),
+                    );
+                    return false;
+                }
                 if let Some(re) = &spec.pattern {
                     if !re.is_match(&text) {
                         self.error(
@@ -220,7 +246,7 @@ impl Validator<'_> {
                         "out-of-range",
                         pos,
                         format!("`{name}` is {n}, it must be {range}"),
-                        None,
+                        Some(format!("use a value {range}")),
                     );
                     return false;
                 }
@@ -298,9 +324,10 @@ impl Validator<'_> {
                 );
                 false
             }
-            FieldType::Person => match text {
-                Some(t) if PERSON.is_match(&t) => true,
-                Some(t) => {
+            // A string: a number is a YAML number, not a handle as written.
+            FieldType::Person => match &node.value {
+                Value::Str(t) if PERSON.is_match(t) => true,
+                Value::Str(t) => {
                     self.error(
                         "bad-person",
                         pos,
@@ -309,7 +336,7 @@ impl Validator<'_> {
                     );
                     false
                 }
-                None => wrong(self, "a handle".into()),
+                _ => wrong(self, "a handle".into()),
             },
             FieldType::Url => match text {
                 Some(t)
@@ -600,6 +627,11 @@ fn describe(spec: &FieldSpec) -> String {
         (FieldType::Enum, _) => format!("one of {}", spec.values.join(", ")),
         (ty, _) => ty.name().to_string(),
     }
+}
+
+/// Zero-width and other format characters: a value of only these looks empty.
+fn is_invisible(c: char) -> bool {
+    matches!(c, '\u{200b}'..='\u{200f}' | '\u{2060}'..='\u{2064}' | '\u{feff}' | '\u{00ad}')
 }
 
 /// Copies a valid value into the typed metadata.

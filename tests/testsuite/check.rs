@@ -218,6 +218,11 @@ fn mistakes_fixture_reports_every_mistake_at_its_line_in_one_run() {
     let run = check(&fixture("mistakes"), &["--format", "json"]);
     assert_eq!(run.code, 1, "{}", run.stderr);
     assert_eq!(as_tuples(&run.diagnostics()), expected_mistakes());
+    // Every problem says how to fix it.
+    for line in run.stdout.lines() {
+        let d: serde_json::Value = serde_json::from_str(line).unwrap();
+        assert!(d["hint"].is_string(), "no hint: {line}");
+    }
     let codes: BTreeSet<&str> = MISTAKES.iter().map(|m| m.1).collect();
     assert!(
         codes.len() >= 12,

@@ -375,6 +375,15 @@ fn unknown_field() {
 fn missing_field() {
     let bad = with(RUNBOOK, "title: Restart checkout\n", "");
     rule("missing-field", &[(RB, &bad)], (RB, 1), &[(RB, RUNBOOK)]);
+    // A required text that is only spaces or invisible characters is empty.
+    for empty in ["\"\"", "\" \"", "\"\u{200b}\""] {
+        let bad = with(
+            RUNBOOK,
+            "title: Restart checkout",
+            &format!("title: {empty}"),
+        );
+        rule("missing-field", &[(RB, &bad)], (RB, 3), &[(RB, RUNBOOK)]);
+    }
     // Empty front matter has no fields at all: each required one is missing.
     let body = &RUNBOOK[RUNBOOK[4..].find("---\n").unwrap() + 4..];
     for front in ["", "~\n", "# fields to come\n"] {
@@ -399,6 +408,17 @@ fn missing_field() {
 fn wrong_type() {
     let bad = with(INCIDENT, "users_affected: 10", "users_affected: ten");
     rule("wrong-type", &[(INC, &bad)], (INC, 12), &[(INC, INCIDENT)]);
+    // A handle YAML reads as a number is not one as written; `check` says so
+    // (the page's header card once failed on it instead, in `build`).
+    for value in ["42", "1.5", "true"] {
+        let bad = with(INCIDENT, "commander: dana", &format!("commander: {value}"));
+        let quoted = with(
+            INCIDENT,
+            "commander: dana",
+            &format!("commander: \"{value}x\""),
+        );
+        rule("wrong-type", &[(INC, &bad)], (INC, 10), &[(INC, &quoted)]);
+    }
 }
 
 #[test]
