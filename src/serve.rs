@@ -2,6 +2,8 @@
 //! notify, rebuild only what changed, and reload open pages over
 //! Server-Sent Events. A change that brings errors keeps the last good site
 //! served and shows the errors in an overlay until the next good build.
+//! Before the first good build there is no site: pages answer with the
+//! errors instead (`no_site_page`) and reload into the site once it builds.
 //!
 //! Nothing here writes to disk.
 
@@ -477,6 +479,11 @@ pub struct Shared {
 }
 
 impl Shared {
+    /// Whether a build has succeeded: a built site always has pages.
+    fn has_site(&self) -> bool {
+        !self.site.read().unwrap().files.is_empty()
+    }
+
     /// Adds files to the current site; pages among them are reloaded.
     fn add_files(&self, files: Vec<(String, site::Bytes)>) {
         if files.is_empty() {
@@ -622,7 +629,7 @@ pub fn run(args: ServeArgs) -> ExitCode {
         changed: Condvar::new(),
         sources: Mutex::new(HashMap::new()),
     });
-    report_errors(&first.errors, &workspace);
+    report_errors(&first.errors, &workspace, &shared);
     remember_sources(&shared, &first.errors, &workspace);
     shared.publish(first);
     let url = format!("http://{addr}/");
@@ -727,10 +734,19 @@ fn no_delay(listener: &TcpListener) {
 #[cfg(not(unix))]
 fn no_delay(_: &TcpListener) {}
 
-fn report_errors(errors: &[Diagnostic], workspace: &Workspace) {
+/// Prints a failed build's errors and what is served meanwhile: the last
+/// good site, or, before any, the errors themselves.
+fn report_errors(errors: &[Diagnostic], workspace: &Workspace, shared: &Shared) {
     if !errors.is_empty() {
         print_errors(errors, &workspace.kb);
-        eprintln!("the last good site is still served; fix the errors above");
+        if shared.has_site() {
+            eprintln!("the last good site is still served; fix the errors above");
+        } else {
+            eprintln!(
+                "no site could be built yet; fix the errors above \
+                 (pages show them until then, and reload into the site once it builds)"
+            );
+        }
     }
 }
 
@@ -901,7 +917,7 @@ fn watch_and_rebuild(
                 names.join(", ")
             );
         } else {
-            report_errors(&outcome.errors, &workspace);
+            report_errors(&outcome.errors, &workspace, shared);
         }
         remember_sources(shared, &outcome.errors, &workspace);
         unfinished = outcome.site.is_some();
@@ -1059,6 +1075,13 @@ fn handle(request: tiny_http::Request, shared: &Arc<Shared>) {
                 tiny_http::Response::empty(301).with_header(header("Location", &location)),
             );
         }
+        Err(404) if site.files.is_empty() && names_page(&url) => {
+            let response = tiny_http::Response::from_data(no_site_page(shared))
+                .with_status_code(500)
+                .with_header(header("Content-Type", "text/html; charset=utf-8"))
+                .with_header(no_cache);
+            let _ = request.respond(response);
+        }
         Err(code) => {
             let body = match (code, site.files.get("404.html")) {
                 (404, Some(page)) => inject_reload(page, build),
@@ -1071,6 +1094,47 @@ fn handle(request: tiny_http::Request, shared: &Arc<Shared>) {
             let _ = request.respond(response);
         }
     }
+}
+
+/// Whether a request path asks for a page (`/`, `/incidents/`, `/a.html`,
+/// `/a`) rather than another file (`/feed.xml`, `/static/style.css`).
+fn names_page(url: &str) -> bool {
+    let path = url.split(['?', '#']).next().unwrap_or("/");
+    let last = path.rsplit('/').next().unwrap_or("");
+    last.is_empty() || last.ends_with(".html") || !last.contains('.')
+}
+
+/// What a page request gets while no build has succeeded, so there is no last
+/// good site to overlay: the errors as the terminal shows them, and the reload
+/// script, which reloads this page on every build (into the site once one is
+/// good). Served with status 500: the page asked for could not be made.
+fn no_site_page(shared: &Shared) -> Vec<u8> {
+    let (build, errors) = {
+        let state = shared.state.lock().unwrap();
+        (state.build, state.errors.clone())
+    };
+    let report = {
+        let kept = shared.sources.lock().unwrap();
+        let sources: diagnostic::Sources =
+            kept.iter().map(|(f, t)| (f.as_str(), t.as_str())).collect();
+        diagnostic::render_human(&errors, &sources)
+    };
+    // Styled inline like the overlay: no theme file is served yet.
+    let page = format!(
+        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>No site yet · hindsight serve</title></head>\n\
+         <body style=\"margin:0;background:#1c1f23;color:#f3f4f6;\
+         font:14px/1.5 ui-monospace,SFMono-Regular,Menlo,Consolas,monospace\">\n\
+         <main id=\"hindsight-no-site\" role=\"alert\" style=\"max-width:60rem;\
+         margin:2rem auto;padding:0 1.25rem;border-left:6px solid #e5484d\">\n\
+         <h1 style=\"font-size:1.25rem;color:#ff9592\">No site could be built yet</h1>\n\
+         <p>Fix the errors below and save: this page reloads by itself, \
+         and shows the site once it builds.</p>\n\
+         <pre style=\"white-space:pre-wrap;color:#c9d1d9\">{}</pre>\n</main>\n</body>\n</html>\n",
+        crate::render::escape(&report)
+    );
+    inject_reload(page.as_bytes(), build)
 }
 
 fn errors_json(shared: &Shared) -> String {
@@ -1270,6 +1334,22 @@ mod tests {
         }
         assert_eq!(resolve_path(&s, "/nope.html"), Err(404));
         assert_eq!(resolve_path(&s, "/%zz"), Err(400));
+    }
+
+    #[test]
+    fn pages_are_paths_to_html_or_without_an_extension() {
+        for page in [
+            "/",
+            "/incidents/",
+            "/postmortems/pm-1",
+            "/a.html?x=1",
+            "/b/#top",
+        ] {
+            assert!(names_page(page), "{page}");
+        }
+        for file in ["/feed.xml", "/static/style.css", "/api/incidents.json?x"] {
+            assert!(!names_page(file), "{file}");
+        }
     }
 
     #[test]

@@ -619,6 +619,71 @@ fn a_broken_edit_shows_its_errors_and_keeps_the_last_good_site() {
     assert!(server.page("/incidents/inc-2026-001/").contains("SEV2"));
 }
 
+/// A new user's first `serve`: `hindsight new incident`, not filled in yet.
+/// With no good build there is no last good site: every page answers with
+/// the errors and the reload script, and the fix brings the real site.
+#[test]
+fn errors_at_startup_are_served_as_a_page_until_the_first_good_build() {
+    let inc = "content/incidents/inc-2026-001-checkout-outage.md";
+    let root = support::scratch_copy("valid");
+    support::edit(
+        &root.path().join(inc),
+        "started_at: 2026-03-14T23:40:00+01:00",
+        "started_at:",
+    );
+    let server = Server::start_in(root);
+    let log = server.log();
+    assert!(
+        log.contains("no site could be built yet") && !log.contains("last good site"),
+        "{log}"
+    );
+
+    for target in [
+        "/",
+        PM_URL,
+        "/incidents/inc-2026-001/",
+        "/no/such/page.html",
+    ] {
+        let r = server.get(target);
+        let page = r.text();
+        assert_eq!(r.status, 500, "GET {target}:\n{page}");
+        assert_eq!(r.header("Content-Type"), Some("text/html; charset=utf-8"));
+        assert_eq!(r.header("Cache-Control"), Some("no-store"));
+        assert!(
+            page.contains("No site could be built yet")
+                && page.contains("error[missing-field]")
+                && page.contains(&format!("{inc}:7:12"))
+                && page.contains("7 | started_at:")
+                && page.contains("<script src=\"/__hindsight/reload.js\" data-build=\"1\">"),
+            "GET {target}:\n{page}"
+        );
+    }
+    // What is not a page waits for a site.
+    for target in ["/feed.xml", "/static/style.css", "/api/incidents.json"] {
+        assert_eq!(server.get(target).status, 404, "GET {target}");
+    }
+    assert!(server
+        .page("/__hindsight/reload.js")
+        .contains("EventSource"));
+
+    edit(
+        &server,
+        inc,
+        "started_at:",
+        "started_at: 2026-03-14T23:40:00+01:00",
+    );
+    server.wait_for("the first good build", || server.get("/").status == 200);
+    assert!(server.errors().is_empty(), "{:#?}", server.errors());
+    let page = server.page("/incidents/inc-2026-001/");
+    assert!(
+        page.contains("Checkout unavailable after a pricing deploy")
+            && !page.contains("No site could be built yet")
+            && page.contains("/__hindsight/reload.js"),
+        "{page}"
+    );
+    assert_eq!(server.get("/feed.xml").status, 200);
+}
+
 #[test]
 fn a_deleted_document_is_gone_and_the_links_to_it_are_reported() {
     let server = Server::start();
@@ -1439,5 +1504,52 @@ mod browser {
             s.overlay.is_none() && s.h1.contains("Fixed in Chromium")
         });
         assert!(!seen.marker, "{seen:?}");
+    }
+
+    #[test]
+    fn a_page_opened_before_the_first_good_build_reloads_into_the_site() {
+        let root = support::scratch_copy("valid");
+        support::edit(&root.path().join(PM), PM_TITLE, "title: [Pricing deploy");
+        let server = Server::start_in(root);
+        let browser = launch();
+        let tab = browser.new_tab().expect("a tab");
+        let url = format!("http://{}{PM_URL}", server.addr);
+        tab.navigate_to(&url)
+            .and_then(|t| t.wait_until_navigated())
+            .unwrap_or_else(|e| panic!("cannot open {url}: {e:#}"));
+        wait_until(&server, &tab, "the errors", |s| {
+            s.h1.contains("No site could be built yet")
+        });
+        mark(&tab);
+
+        // Still broken, elsewhere too: the page reloads with both errors.
+        let inc = "content/incidents/inc-2026-001-checkout-outage.md";
+        edit(&server, inc, "severity: SEV1", "severity: SEV9");
+        wait_until(&server, &tab, "the page to reload", |s| !s.marker);
+        let start = Instant::now();
+        let listed = |tab: &Tab| {
+            let text = tab
+                .evaluate("document.body.textContent", false)
+                .ok()?
+                .value?;
+            let text = text.as_str()?.to_string();
+            (text.contains(PM) && text.contains("SEV9")).then_some(())
+        };
+        while listed(&tab).is_none() {
+            assert!(
+                start.elapsed() < PATIENCE,
+                "the page never listed both errors"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        mark(&tab);
+
+        // Fixed: the page is the real one.
+        edit(&server, inc, "severity: SEV9", "severity: SEV1");
+        edit(&server, PM, "title: [Pricing deploy", PM_TITLE);
+        let seen = wait_until(&server, &tab, "the site", |s| {
+            s.h1.contains("Pricing deploy broke checkout over midnight")
+        });
+        assert!(!seen.marker && seen.overlay.is_none(), "{seen:?}");
     }
 }

@@ -1,11 +1,14 @@
 // Live reload for `hindsight serve` (never part of a built site). Listens on
 // Server-Sent Events; reloads on a new good build; shows the errors of a bad
 // build in an overlay over the last good page, and clears it when fixed.
+// Before the first good build, pages are `serve`'s list of the errors
+// (#hindsight-no-site): any build reloads it, into the site once one is good.
 (function () {
   "use strict";
   var me = document.currentScript;
   var build = Number(me && me.dataset.build);
   var overlay = null;
+  var noSite = document.getElementById("hindsight-no-site") !== null;
 
   function show(errors) {
     if (!overlay) {
@@ -50,7 +53,9 @@
   }
 
   function update(state) {
-    if (state.errors) {
+    if (noSite) {
+      if (state.build !== build) location.reload();
+    } else if (state.errors) {
       fetch("/__hindsight/errors.json").then(function (r) { return r.json(); }).then(function (s) { show(s.errors); });
     } else if (state.build !== build) {
       // A build that did not change this page (and follows the one it was
