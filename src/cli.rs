@@ -143,9 +143,12 @@ pub fn check(args: CheckArgs) -> ExitCode {
     } else {
         vec![]
     };
+    // Pages two documents would share fail `build`: CI should see them first.
+    let collisions = crate::site::collisions(&kb);
     let mut diags: Vec<_> = kb
         .diagnostics
         .iter()
+        .chain(&collisions)
         .chain(&overdue)
         .filter(|d| match &scope {
             Some(scope) => scope.includes(d) || wanted.contains(&d.file),

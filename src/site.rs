@@ -426,6 +426,23 @@ pub fn collisions(kb: &KnowledgeBase) -> Vec<Diagnostic> {
     for (i, doc) in kb.documents.iter().enumerate() {
         path.clear();
         page_path_into(doc, &mut path);
+        if path.ends_with("s//") {
+            // `..` or `.`: nothing of the id is left for a page name.
+            diags.push(
+                Diagnostic::error(
+                    "output-collision",
+                    &doc.rel_path,
+                    doc.id_pos,
+                    format!(
+                        "id `{}` leaves no page name: it would be written over /{}",
+                        doc.id,
+                        &path[..path.len() - 1]
+                    ),
+                )
+                .with_hint("give the document an id with letters or digits"),
+            );
+            continue;
+        }
         let key = fingerprint(&[path.as_bytes()]);
         let same = seen
             .get(&key)

@@ -413,3 +413,40 @@ fn valid_fixture_needs_its_postmortem() {
         ]
     );
 }
+
+#[test]
+fn pages_two_documents_would_share_fail_check() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    let runbook = |id: &str| {
+        format!(
+            "---\nid: \"{id}\"\ntitle: A\n---\n## Overview\no\n## Diagnosis\nd\n## Mitigation\nm\n## Escalation\ne\n"
+        )
+    };
+    let dir = root.join("content/runbooks");
+    std::fs::create_dir_all(&dir).unwrap();
+    // `..` would be written over the runbooks' index; the other two differ in case only.
+    std::fs::write(dir.join("rb-dots.md"), runbook("..")).unwrap();
+    std::fs::write(dir.join("rb-one.md"), runbook("RB-db")).unwrap();
+    std::fs::write(dir.join("rb-two.md"), runbook("rb-DB")).unwrap();
+    let run = check(root, &["--format", "json"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let found: Vec<(String, String, usize, usize)> = run
+        .diagnostics()
+        .into_iter()
+        .map(|d| (d.code, d.file, d.line, d.column))
+        .collect();
+    let at = |file: &str| {
+        (
+            "output-collision".to_string(),
+            format!("content/runbooks/{file}"),
+            2,
+            5,
+        )
+    };
+    assert_eq!(found, [at("rb-dots.md"), at("rb-two.md")]);
+    std::fs::write(dir.join("rb-dots.md"), runbook("RB-dots")).unwrap();
+    std::fs::write(dir.join("rb-two.md"), runbook("RB-db-2")).unwrap();
+    let run = check(root, &["--format", "json"]);
+    assert_eq!((run.code, run.stdout.as_str()), (0, ""), "{}", run.stderr);
+}

@@ -818,7 +818,10 @@ const ELSEWHERE: &[(&str, &str)] = &[
         "action-item-overdue",
         "tests/testsuite/reports.rs (check --deny-overdue)",
     ),
-    ("output-collision", "the build stage"),
+    (
+        "output-collision",
+        "tests/testsuite/check.rs (pages two documents would share)",
+    ),
     ("theme", "the build stage"),
 ];
 
