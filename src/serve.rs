@@ -137,7 +137,7 @@ impl Workspace {
         kb.config.base_url = "/".into();
         let asset_diags = kb.read_assets();
         kb.diagnostics.extend(asset_diags.iter().cloned());
-        let theme = Theme::load(root, kb.config.theme.as_deref()).map_err(kb::SetupError)?;
+        let theme = Theme::load(root, kb.config.theme.as_deref()).map_err(kb::SetupError::from)?;
         let mut file_diags: HashMap<String, Vec<Diagnostic>> = HashMap::new();
         let mut other_diags = vec![];
         // Per-file diagnostics are kept until their file changes; the
@@ -252,7 +252,7 @@ impl Workspace {
         }
         if kinds.contains(&ChangeKind::Theme) {
             self.theme = Theme::load(&self.kb.root, self.kb.config.theme.as_deref())
-                .map_err(kb::SetupError)?;
+                .map_err(kb::SetupError::from)?;
             self.cache.clear_pages();
         }
         let root = self.kb.root.clone();
@@ -573,7 +573,7 @@ pub fn run(args: ServeArgs) -> ExitCode {
     let watching = watch(&root, args.poll);
     let workspace = match Workspace::open(&root, today, !args.no_drafts) {
         Ok(w) => w,
-        Err(e) => return crate::cli::setup_failed(e),
+        Err(e) => return crate::cli::setup_failed(e, crate::diagnostic::Format::Human),
     };
     let (watcher, changes) = match watching {
         Ok(w) => w,
@@ -622,7 +622,7 @@ pub fn run(args: ServeArgs) -> ExitCode {
         sources: Mutex::new(HashMap::new()),
     });
     report_errors(&first.errors, &workspace);
-    remember_sources(&shared, &first.errors, &workspace);
+    remember_sources(&shared, &first.errors, &workspace, vec![]);
     shared.publish(first);
     let url = format!("http://{addr}/");
     eprintln!("serving {} at {url} (Ctrl-C to stop)", root.display());
@@ -728,21 +728,30 @@ fn no_delay(_: &TcpListener) {}
 
 fn report_errors(errors: &[Diagnostic], workspace: &Workspace) {
     if !errors.is_empty() {
-        print_errors(errors, &workspace.kb);
+        print_errors(errors, &workspace.kb, &[]);
         eprintln!("the last good site is still served; fix the errors above");
     }
 }
 
-fn print_errors(errors: &[Diagnostic], kb: &KnowledgeBase) {
-    eprint!("{}", crate::build::render_errors(errors, kb));
+/// `texts`: files the errors quote that are not documents (`hindsight.yaml`).
+fn print_errors(errors: &[Diagnostic], kb: &KnowledgeBase, texts: &[(String, String)]) {
+    eprint!("{}", crate::build::render_errors(errors, kb, texts));
 }
 
-fn remember_sources(shared: &Shared, errors: &[Diagnostic], workspace: &Workspace) {
+/// Keeps the texts of the files `errors` are in, for the overlay to quote
+/// their lines; `texts` are those that are not documents (`hindsight.yaml`).
+fn remember_sources(
+    shared: &Shared,
+    errors: &[Diagnostic],
+    workspace: &Workspace,
+    texts: Vec<(String, String)>,
+) {
     let mut kept = shared.sources.lock().unwrap();
     kept.clear();
     if errors.is_empty() {
         return;
     }
+    kept.extend(texts);
     let sources = workspace.kb.sources();
     for e in errors {
         if let Some(text) = sources.get(e.file.as_str()) {
@@ -821,7 +830,7 @@ fn watch_and_rebuild(
                         }
                         Ok(None) => unfinished = false,
                         Err(e) => {
-                            print_errors(&[e], &workspace.kb);
+                            print_errors(&[e], &workspace.kb, &[]);
                             unfinished = false;
                         }
                     }
@@ -863,10 +872,18 @@ fn watch_and_rebuild(
         }
         let started = Instant::now();
         if let Err(e) = workspace.apply(&changes) {
-            print_errors(std::slice::from_ref(&e.0), &workspace.kb);
+            // A broken hindsight.yaml is no document: its text comes with the error.
+            let errors = vec![*e.diagnostic];
+            let texts: Vec<(String, String)> = e
+                .source
+                .map(|text| (errors[0].file.clone(), text))
+                .into_iter()
+                .collect();
+            print_errors(&errors, &workspace.kb, &texts);
+            remember_sources(shared, &errors, &workspace, texts);
             let outcome = BuildOutcome {
                 site: None,
-                errors: vec![e.0],
+                errors,
                 elapsed: started.elapsed(),
             };
             shared.publish(outcome);
@@ -902,7 +919,7 @@ fn watch_and_rebuild(
         } else {
             report_errors(&outcome.errors, &workspace);
         }
-        remember_sources(shared, &outcome.errors, &workspace);
+        remember_sources(shared, &outcome.errors, &workspace, vec![]);
         unfinished = outcome.site.is_some();
         shared.publish(outcome);
     }
