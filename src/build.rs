@@ -31,11 +31,22 @@ pub struct BuildArgs {
 }
 
 /// Diagnostics as `check` prints them; those of templates show their line
-/// of the template. `build` and `serve` print with it.
-pub fn render_errors(diags: &[diagnostic::Diagnostic], kb: &KnowledgeBase) -> String {
+/// of the template, and `texts` (file and text) holds any other file they
+/// quote that is not a document (`hindsight.yaml`). `build` and `serve`
+/// print with it.
+pub fn render_errors(
+    diags: &[diagnostic::Diagnostic],
+    kb: &KnowledgeBase,
+    texts: &[(String, String)],
+) -> String {
     let templates = theme::template_texts(&kb.root, diags);
     let mut sources = kb.sources();
-    sources.extend(templates.iter().map(|(f, t)| (f.as_str(), t.as_str())));
+    sources.extend(
+        templates
+            .iter()
+            .chain(texts)
+            .map(|(f, t)| (f.as_str(), t.as_str())),
+    );
     diagnostic::render(diags, Format::Human, &sources)
 }
 
@@ -132,7 +143,7 @@ pub fn run(args: BuildArgs) -> ExitCode {
     let started = Instant::now();
     let mut kb = match kb::open(&args.common.root, today) {
         Ok(kb) => kb,
-        Err(e) => return crate::cli::setup_failed(e),
+        Err(e) => return crate::cli::setup_failed(e, Format::Human),
     };
     if let Some(url) = &args.base_url {
         kb.config.base_url = url.clone();
@@ -160,7 +171,7 @@ pub fn run(args: BuildArgs) -> ExitCode {
             }
         }
         diagnostic::sort(&mut all);
-        eprint!("{}", render_errors(&all, &kb));
+        eprint!("{}", render_errors(&all, &kb, &[]));
         eprintln!("build failed: nothing was written");
         ExitCode::from(1)
     };

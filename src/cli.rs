@@ -87,14 +87,42 @@ pub fn main() -> ExitCode {
     }
 }
 
-pub fn setup_failed(e: SetupError) -> ExitCode {
-    let d = e.0;
-    let hint = d.hint.map(|h| format!("\n  help: {h}")).unwrap_or_default();
-    eprintln!("error[{}]: {}: {}{hint}", d.code, d.file, d.message);
-    if d.line > 1 {
-        eprintln!("  at {}:{}:{}", d.file, d.line, d.column);
+/// Reports a problem that stopped the run, in `format` like every other
+/// diagnostic (a broken `hindsight.yaml` quotes its line), and exits 2.
+pub fn setup_failed(e: SetupError, format: Format) -> ExitCode {
+    let d: &diagnostic::Diagnostic = &e.diagnostic;
+    if format == Format::Human && e.source.is_none() {
+        // No text to quote (no content folder, an unreadable file): a
+        // snippet would show an empty line, so the message alone.
+        let hint = d
+            .hint
+            .as_ref()
+            .map(|h| format!("\n  help: {h}"))
+            .unwrap_or_default();
+        eprintln!("error[{}]: {}: {}{hint}", d.code, d.file, d.message);
+        if d.line > 1 {
+            eprintln!("  at {}:{}:{}", d.file, d.line, d.column);
+        }
+    } else {
+        print_diagnostics(std::slice::from_ref(d), format, &e.sources());
     }
     ExitCode::from(2)
+}
+
+/// Diagnostics in `format`: human text on stderr, the others on stdout.
+fn print_diagnostics(
+    diags: &[diagnostic::Diagnostic],
+    format: Format,
+    sources: &diagnostic::Sources,
+) {
+    let out = diagnostic::render(diags, format, sources);
+    let written = if format == Format::Human {
+        std::io::stderr().write_all(out.as_bytes())
+    } else {
+        std::io::stdout().write_all(out.as_bytes())
+    };
+    // A closed pipe (`| head`) is not an error worth a panic.
+    let _ = written;
 }
 
 fn print_timings(kb: &kb::KnowledgeBase) {
@@ -118,7 +146,7 @@ pub fn check(args: CheckArgs) -> ExitCode {
     };
     let kb = match kb::open(root, today) {
         Ok(kb) => kb,
-        Err(e) => return setup_failed(e),
+        Err(e) => return setup_failed(e, args.format),
     };
     if args.common.timings {
         print_timings(&kb);
@@ -157,14 +185,7 @@ pub fn check(args: CheckArgs) -> ExitCode {
         .cloned()
         .collect();
     diagnostic::sort(&mut diags);
-    let out = diagnostic::render(&diags, args.format, &kb.sources());
-    let stream = if args.format == Format::Human {
-        std::io::stderr().write_all(out.as_bytes())
-    } else {
-        std::io::stdout().write_all(out.as_bytes())
-    };
-    // A closed pipe (`| head`) is not an error worth a panic.
-    let _ = stream;
+    print_diagnostics(&diags, args.format, &kb.sources());
     let (errors, warnings) = diagnostic::count(&diags);
     // The process ends here: freeing a whole knowledge base piece by piece is wasted time.
     std::mem::forget(kb);

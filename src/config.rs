@@ -74,22 +74,23 @@ impl Default for Policies {
 }
 
 impl Config {
-    /// Reads `hindsight.yaml` under `root`; a missing file means defaults.
-    pub fn load(root: &Path) -> Result<Config, Diagnostic> {
-        let path = root.join(CONFIG_FILE);
-        let text = match std::fs::read_to_string(&path) {
-            Ok(text) => text,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Config::default()),
-            Err(e) => {
-                return Err(Diagnostic::error(
-                    "config",
-                    CONFIG_FILE,
-                    Pos::file_start(),
-                    format!("cannot read: {e}"),
-                ))
-            }
-        };
-        Self::parse(&text)
+    /// The text of `hindsight.yaml` under `root`, without a byte-order mark;
+    /// `None` when there is no such file, and the defaults apply. The caller
+    /// keeps the text, so that a diagnostic of `parse` can quote its line.
+    pub fn read(root: &Path) -> Result<Option<String>, Diagnostic> {
+        match std::fs::read_to_string(root.join(CONFIG_FILE)) {
+            Ok(text) => Ok(Some(match text.strip_prefix('\u{feff}') {
+                Some(rest) => rest.to_string(),
+                None => text,
+            })),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(Diagnostic::error(
+                "config",
+                CONFIG_FILE,
+                Pos::file_start(),
+                format!("cannot read: {e}"),
+            )),
+        }
     }
 
     pub fn parse(text: &str) -> Result<Config, Diagnostic> {

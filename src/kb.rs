@@ -43,7 +43,32 @@ pub struct KnowledgeBase {
 
 /// A problem that stops the run before content is looked at (exit code 2).
 #[derive(Debug)]
-pub struct SetupError(pub Diagnostic);
+pub struct SetupError {
+    /// Boxed: results carry it, and it is rare.
+    pub diagnostic: Box<Diagnostic>,
+    /// The text of the file the diagnostic points into, when it was read
+    /// (`hindsight.yaml`), so that its snippet quotes the line.
+    pub source: Option<String>,
+}
+
+impl From<Diagnostic> for SetupError {
+    fn from(diagnostic: Diagnostic) -> Self {
+        SetupError {
+            diagnostic: Box::new(diagnostic),
+            source: None,
+        }
+    }
+}
+
+impl SetupError {
+    /// The diagnostic's file and its text, for `diagnostic::render`.
+    pub fn sources(&self) -> diagnostic::Sources<'_> {
+        self.source
+            .iter()
+            .map(|text| (self.diagnostic.file.as_str(), text.as_str()))
+            .collect()
+    }
+}
 
 pub fn today_utc() -> NaiveDate {
     chrono::Utc::now().date_naive()
@@ -51,7 +76,7 @@ pub fn today_utc() -> NaiveDate {
 
 pub fn open(root: &Path, today: NaiveDate) -> Result<KnowledgeBase, SetupError> {
     if !root.join(load::CONTENT_DIR).is_dir() {
-        return Err(SetupError(
+        return Err(SetupError::from(
             Diagnostic::error(
                 "no-content",
                 &root.display().to_string(),
@@ -61,7 +86,18 @@ pub fn open(root: &Path, today: NaiveDate) -> Result<KnowledgeBase, SetupError> 
             .with_hint("run hindsight in a knowledge base, or pass `--root DIR`; `hindsight init` creates one"),
         ));
     }
-    let config = Config::load(root).map_err(SetupError)?;
+    let config = match Config::read(root)? {
+        Some(text) => match Config::parse(&text) {
+            Ok(config) => config,
+            Err(diagnostic) => {
+                return Err(SetupError {
+                    diagnostic: Box::new(diagnostic),
+                    source: Some(text),
+                })
+            }
+        },
+        None => Config::default(),
+    };
     let mut timings = vec![];
     let mut clock = Instant::now();
     let mut lap = |name: &'static str, timings: &mut Vec<(&'static str, Duration)>| {

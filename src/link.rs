@@ -1,7 +1,8 @@
 //! Stage 4, `link`: resolves every reference once into a `LinkGraph`.
 //!
 //! Front matter ids (`incident:`, `runbooks:`, `services:`, `related:`) and
-//! relative `.md` links in the body must resolve; the graph keeps each
+//! `.md` links in the body (relative to the linking file, or to the knowledge
+//! base root when they start with `/`) must resolve; the graph keeps each
 //! document's outgoing edges and backlinks for the site to use.
 
 use crate::diagnostic::{Diagnostic, Pos};
@@ -114,10 +115,12 @@ impl std::fmt::Debug for Index {
     }
 }
 
-/// Splits a link into its path and fragment, if it points at a local Markdown file.
+/// Splits a link into its path and fragment, if it points at a local Markdown
+/// file: relative (`../runbooks/b.md`) or root-relative (`/content/runbooks/b.md`,
+/// as GitHub reads it: from the repository root). `//host/b.md` is not local.
 pub fn local_markdown_target(dest: &str) -> Option<(&str, Option<&str>)> {
     let bytes = dest.as_bytes();
-    if matches!(bytes.first(), Some(b'#' | b'/')) || bytes.starts_with(b"mailto:") {
+    if bytes.first() == Some(&b'#') || bytes.starts_with(b"//") || bytes.starts_with(b"mailto:") {
         return None;
     }
     // One pass over the bytes (`link` asks this of every link): a `://`
@@ -139,13 +142,15 @@ pub fn local_markdown_target(dest: &str) -> Option<(&str, Option<&str>)> {
     path.ends_with(".md").then_some((path, fragment))
 }
 
-/// Resolves `target` relative to the folder of `from` (both relative to the root).
+/// Resolves `target` relative to the folder of `from` (both relative to the
+/// root), or to the root itself when `target` starts with `/`.
 pub fn resolve_relative(from: &str, target: &str) -> String {
     // Byte loops rather than `str` searches: paths are short, and `parse`
     // resolves every link of every document.
     let last_slash = |s: &str| s.bytes().rposition(|b| b == b'/');
     // `out` is the `/`-joined list of `depth` parts; no part contains a `/`.
     let (mut out, mut depth) = match last_slash(from) {
+        _ if target.starts_with('/') => (String::new(), 0),
         Some(i) => (
             String::from(&from[..i]),
             from.bytes().filter(|&b| b == b'/').count(),
@@ -576,6 +581,84 @@ mod tests {
     }
 
     #[test]
+    fn root_relative_links_resolve_from_the_root() {
+        let from = "content/postmortems/2026/a.md";
+        assert_eq!(
+            local_markdown_target("/content/runbooks/b.md#step-2"),
+            Some(("/content/runbooks/b.md", Some("step-2")))
+        );
+        assert_eq!(
+            resolve_relative(from, "/content/runbooks/b.md"),
+            "content/runbooks/b.md"
+        );
+        // Nothing climbs above the root, as with relative links.
+        assert_eq!(
+            resolve_relative(from, "/../content/runbooks/b.md"),
+            "content/runbooks/b.md"
+        );
+        // Not under content/: resolves, and is then found missing by `link`.
+        assert_eq!(resolve_relative(from, "/runbooks/b.md"), "runbooks/b.md");
+        // A protocol-relative URL is another host, not a file.
+        assert_eq!(local_markdown_target("//x.org/a.md"), None);
+        assert_eq!(local_markdown_target("/static/sheet.txt"), None);
+    }
+
+    /// Links two documents: a postmortem in a subfolder whose body is `body`
+    /// (from its fifth line), and a runbook.
+    fn linked(body: &str) -> (LinkGraph, Vec<Diagnostic>) {
+        let file = |rel_path: &str, text: &str| {
+            crate::parse::parse(crate::model::SourceFile {
+                rel_path: rel_path.into(),
+                text: text.into(),
+            })
+            .0
+        };
+        let docs = vec![
+            file(
+                "content/postmortems/2026/pm.md",
+                &format!("---\nid: PM-1\n---\n## Summary\n{body}"),
+            ),
+            file("content/runbooks/rb.md", "---\nid: RB-1\n---\n## Steps\n"),
+        ];
+        link(&docs)
+    }
+
+    #[test]
+    fn root_relative_links_are_checked_like_relative_ones() {
+        let (graph, diags) = linked(
+            "See [a](../../runbooks/rb.md), [b](/content/runbooks/rb.md#steps),\n\
+             and [c](/content/runbooks/gone.md) or [d](/runbooks/rb.md).\n",
+        );
+        assert_eq!(graph.body_links[0], [Some(1), Some(1), None, None]);
+        assert_eq!(graph.backlinks[1], [0]);
+        let found: Vec<_> = diags
+            .iter()
+            .map(|d| (d.code, d.line, d.column, d.message.as_str()))
+            .collect();
+        assert_eq!(
+            found,
+            [
+                (
+                    "broken-link",
+                    6,
+                    5,
+                    "link to missing file `/content/runbooks/gone.md`"
+                ),
+                (
+                    "broken-link",
+                    6,
+                    39,
+                    "link to missing file `/runbooks/rb.md`"
+                ),
+            ]
+        );
+        assert_eq!(
+            diags[0].hint.as_deref(),
+            Some("no document at content/runbooks/gone.md")
+        );
+    }
+
+    #[test]
     fn index_behaves_like_a_map() {
         let mut index = Index::with_capacity(2);
         let mut map = std::collections::HashMap::new();
@@ -603,6 +686,9 @@ mod tests {
     fn resolve_by_parts(from: &str, target: &str) -> String {
         let mut parts: Vec<&str> = from.split('/').collect();
         parts.pop();
+        if target.starts_with('/') {
+            parts.clear();
+        }
         let decoded = target.replace("%20", " ");
         for seg in decoded.split('/') {
             match seg {
@@ -621,7 +707,7 @@ mod tests {
         if dest.contains("://")
             || dest.starts_with("mailto:")
             || dest.starts_with('#')
-            || dest.starts_with('/')
+            || dest.starts_with("//")
         {
             return None;
         }
@@ -663,6 +749,12 @@ mod tests {
             "a:b//c.md",
             "a.md#",
             "a.md?",
+            "/a.md",
+            "/content/r/b.md#step-2",
+            "//x.org/a.md",
+            "//",
+            "/",
+            "/#a.md",
         ];
         for dest in dests {
             assert_eq!(
@@ -693,6 +785,9 @@ mod tests {
             "../../../../b.md",
             "x//y/./b.md",
             "/b.md",
+            "/content/runbooks/b.md",
+            "/../content/./b.md",
+            "//b.md",
             "a%20b/c%20d.md",
             "%20/../b.md",
             "..",

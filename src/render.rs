@@ -266,7 +266,8 @@ fn is_script_url(dest: &str) -> bool {
 }
 
 /// Where a non-Markdown link points in the site: external links stay, relative
-/// ones resolve against the source file's folder; script URLs are dropped.
+/// ones resolve against the source file's folder, root-relative ones against
+/// the site root; script URLs are dropped.
 fn site_url<'a>(doc: &Document, dest: &CowStr<'a>, base: &str) -> CowStr<'a> {
     if is_script_url(dest) {
         return CowStr::from("#");
@@ -278,12 +279,13 @@ fn site_url<'a>(doc: &Document, dest: &CowStr<'a>, base: &str) -> CowStr<'a> {
     {
         return dest.clone();
     }
-    if let Some(rest) = dest.strip_prefix('/') {
-        return CowStr::from(format!("{base}{rest}"));
-    }
     if local_markdown_target(dest).is_some() {
         // A broken .md link: `check` reported it; keep the text pointing nowhere.
         return CowStr::from("#");
+    }
+    // Other root-relative links point into the site (`static/` is its root).
+    if let Some(rest) = dest.strip_prefix('/') {
+        return CowStr::from(format!("{base}{rest}"));
     }
     let resolved = resolve_relative(&doc.rel_path, dest);
     let in_site = resolved.strip_prefix("content/").unwrap_or(&resolved);
@@ -644,6 +646,18 @@ mod tests {
     }
 
     #[test]
+    fn a_root_relative_md_link_without_a_page_points_nowhere() {
+        let html = render(
+            "---\nid: a\n---\n[rb](/content/runbooks/rb.md#s) [gone](/content/gone.md) [sheet](/sheet.txt)\n",
+            false,
+        );
+        // The first link has its page (`targets`); `check` reported the second.
+        assert!(html.contains("href=\"/kb/runbooks/rb-1/#s\""), "{html}");
+        assert!(html.contains("<a href=\"#\">gone</a>"), "{html}");
+        assert!(html.contains("href=\"/kb/sheet.txt\""), "{html}");
+    }
+
+    #[test]
     fn action_items_get_anchors() {
         let html = render(
             "---\nid: a\n---\n## Action Items\n- [ ] Do it @dana due:2026-12-01\n",
@@ -681,6 +695,15 @@ mod tests {
         );
         assert_eq!(
             inline("[gone](../runbooks/missing.md)"),
+            "<a href=\"#\">gone</a>"
+        );
+        // Root-relative: from the knowledge base root, as GitHub reads them.
+        assert_eq!(
+            inline("per [the runbook](/content/runbooks/rb.md#step-2)"),
+            "per <a href=\"/kb/runbooks/rb/#step-2\">the runbook</a>"
+        );
+        assert_eq!(
+            inline("[gone](/content/runbooks/missing.md)"),
             "<a href=\"#\">gone</a>"
         );
         assert_eq!(

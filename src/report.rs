@@ -425,7 +425,8 @@ pub fn stats_table(m: &Metrics) -> String {
 /// Opens the knowledge base for a report: exit code 2 when it cannot be read.
 fn open_kb(common: &Common) -> Result<KnowledgeBase, ExitCode> {
     let today = common.today.unwrap_or_else(kb::today_utc);
-    let kb = kb::open(&common.root, today).map_err(crate::cli::setup_failed)?;
+    let kb = kb::open(&common.root, today)
+        .map_err(|e| crate::cli::setup_failed(e, crate::diagnostic::Format::Human))?;
     if common.timings {
         for (stage, t) in &kb.timings {
             eprintln!("{stage:>16}: {:>8.1} ms", t.as_secs_f64() * 1000.0);

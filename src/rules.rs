@@ -402,7 +402,7 @@ pub const RULES: &[Rule] = &[
         "broken-link",
         Error,
         "link",
-        "A relative Markdown link points at a missing file, or a front matter reference names an unknown id.",
+        "A Markdown link to a `.md` file (relative, or from the knowledge base root when it starts with `/`) points at a missing file, or a front matter reference names an unknown id.",
         "Broken links are found when someone needs them most; services are checked once a service catalog exists.",
         "`[failover](../runbook/db.md)` -> `[failover](../runbooks/rb-db-failover.md)`",
     ),

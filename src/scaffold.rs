@@ -647,12 +647,7 @@ pub fn run_new(args: NewArgs) -> ExitCode {
     let root = &args.common.root;
     let kb = match kb::open(root, today) {
         Ok(kb) => kb,
-        Err(e) => {
-            let d = e.0;
-            let hint = d.hint.map(|h| format!("\n  help: {h}")).unwrap_or_default();
-            eprintln!("error[{}]: {}: {}{hint}", d.code, d.file, d.message);
-            return ExitCode::from(2);
-        }
+        Err(e) => return crate::cli::setup_failed(e, crate::diagnostic::Format::Human),
     };
     let req = NewRequest {
         kind: args.kind,

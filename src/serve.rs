@@ -139,7 +139,7 @@ impl Workspace {
         kb.config.base_url = "/".into();
         let asset_diags = kb.read_assets();
         kb.diagnostics.extend(asset_diags.iter().cloned());
-        let theme = Theme::load(root, kb.config.theme.as_deref()).map_err(kb::SetupError)?;
+        let theme = Theme::load(root, kb.config.theme.as_deref()).map_err(kb::SetupError::from)?;
         let mut file_diags: HashMap<String, Vec<Diagnostic>> = HashMap::new();
         let mut other_diags = vec![];
         // Per-file diagnostics are kept until their file changes; the
@@ -254,7 +254,7 @@ impl Workspace {
         }
         if kinds.contains(&ChangeKind::Theme) {
             self.theme = Theme::load(&self.kb.root, self.kb.config.theme.as_deref())
-                .map_err(kb::SetupError)?;
+                .map_err(kb::SetupError::from)?;
             self.cache.clear_pages();
         }
         let root = self.kb.root.clone();
@@ -581,7 +581,7 @@ pub fn run(args: ServeArgs) -> ExitCode {
     let watching = watch(&root, args.poll);
     let workspace = match Workspace::open(&root, today, !args.no_drafts) {
         Ok(w) => w,
-        Err(e) => return crate::cli::setup_failed(e),
+        Err(e) => return crate::cli::setup_failed(e, crate::diagnostic::Format::Human),
     };
     let (watcher, changes) = match watching {
         Ok(w) => w,
@@ -630,7 +630,7 @@ pub fn run(args: ServeArgs) -> ExitCode {
         sources: Mutex::new(HashMap::new()),
     });
     report_errors(&first.errors, &workspace, &shared);
-    remember_sources(&shared, &first.errors, &workspace);
+    remember_sources(&shared, &first.errors, &workspace, vec![]);
     shared.publish(first);
     let url = format!("http://{addr}/");
     eprintln!("serving {} at {url} (Ctrl-C to stop)", root.display());
@@ -738,7 +738,7 @@ fn no_delay(_: &TcpListener) {}
 /// good site, or, before any, the errors themselves.
 fn report_errors(errors: &[Diagnostic], workspace: &Workspace, shared: &Shared) {
     if !errors.is_empty() {
-        print_errors(errors, &workspace.kb);
+        print_errors(errors, &workspace.kb, &[]);
         if shared.has_site() {
             eprintln!("the last good site is still served; fix the errors above");
         } else {
@@ -750,16 +750,25 @@ fn report_errors(errors: &[Diagnostic], workspace: &Workspace, shared: &Shared) 
     }
 }
 
-fn print_errors(errors: &[Diagnostic], kb: &KnowledgeBase) {
-    eprint!("{}", crate::build::render_errors(errors, kb));
+/// `texts`: files the errors quote that are not documents (`hindsight.yaml`).
+fn print_errors(errors: &[Diagnostic], kb: &KnowledgeBase, texts: &[(String, String)]) {
+    eprint!("{}", crate::build::render_errors(errors, kb, texts));
 }
 
-fn remember_sources(shared: &Shared, errors: &[Diagnostic], workspace: &Workspace) {
+/// Keeps the texts of the files `errors` are in, for the overlay to quote
+/// their lines; `texts` are those that are not documents (`hindsight.yaml`).
+fn remember_sources(
+    shared: &Shared,
+    errors: &[Diagnostic],
+    workspace: &Workspace,
+    texts: Vec<(String, String)>,
+) {
     let mut kept = shared.sources.lock().unwrap();
     kept.clear();
     if errors.is_empty() {
         return;
     }
+    kept.extend(texts);
     let sources = workspace.kb.sources();
     for e in errors {
         if let Some(text) = sources.get(e.file.as_str()) {
@@ -838,7 +847,7 @@ fn watch_and_rebuild(
                         }
                         Ok(None) => unfinished = false,
                         Err(e) => {
-                            print_errors(&[e], &workspace.kb);
+                            print_errors(&[e], &workspace.kb, &[]);
                             unfinished = false;
                         }
                     }
@@ -880,10 +889,18 @@ fn watch_and_rebuild(
         }
         let started = Instant::now();
         if let Err(e) = workspace.apply(&changes) {
-            print_errors(std::slice::from_ref(&e.0), &workspace.kb);
+            // A broken hindsight.yaml is no document: its text comes with the error.
+            let errors = vec![*e.diagnostic];
+            let texts: Vec<(String, String)> = e
+                .source
+                .map(|text| (errors[0].file.clone(), text))
+                .into_iter()
+                .collect();
+            print_errors(&errors, &workspace.kb, &texts);
+            remember_sources(shared, &errors, &workspace, texts);
             let outcome = BuildOutcome {
                 site: None,
-                errors: vec![e.0],
+                errors,
                 elapsed: started.elapsed(),
             };
             shared.publish(outcome);
@@ -919,7 +936,7 @@ fn watch_and_rebuild(
         } else {
             report_errors(&outcome.errors, &workspace, shared);
         }
-        remember_sources(shared, &outcome.errors, &workspace);
+        remember_sources(shared, &outcome.errors, &workspace, vec![]);
         unfinished = outcome.site.is_some();
         shared.publish(outcome);
     }

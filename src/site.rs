@@ -448,7 +448,8 @@ pub fn collisions(kb: &KnowledgeBase) -> Vec<Diagnostic> {
             .get(&key)
             .copied()
             .filter(|&j| page_path(&kb.documents[j]) == path);
-        if let Some(j) = same {
+        // The same id twice is a `duplicate-id` already.
+        if let Some(j) = same.filter(|&j| kb.documents[j].id != doc.id) {
             diags.push(
                 Diagnostic::error(
                     "output-collision",

@@ -387,6 +387,57 @@ fn valid_fixture_links_and_action_items_are_checked() {
 }
 
 #[test]
+fn root_relative_md_links_are_checked_like_relative_ones() {
+    let kb = scratch_copy("valid");
+    let pm = kb
+        .path()
+        .join("content/postmortems/pm-2026-001-checkout-outage.md");
+    // `/` is the knowledge base's root, as GitHub reads it in a pull request.
+    edit(
+        &pm,
+        "the [rollback runbook](../runbooks/rb-checkout-rollback.md)",
+        "the [rollback runbook](/content/runbooks/rb-checkout-rollback.md#mitigation)",
+    );
+    edit(
+        &pm,
+        "- [ ] Alert on cache miss ratio",
+        "- [ ] Alert on [cache](/content/runbooks/rb-cache.md) miss ratio",
+    );
+    edit(
+        &pm,
+        "the [incident](../incidents/inc-2026-001-checkout-outage.md)",
+        "the [incident](/incidents/inc-2026-001-checkout-outage.md)",
+    );
+    let run = check(kb.path(), &["--format", "json"]);
+    let found: Vec<_> = run
+        .diagnostics()
+        .into_iter()
+        .map(|d| (d.code, d.file, d.line, d.column, d.message))
+        .collect();
+    let pm_path = "content/postmortems/pm-2026-001-checkout-outage.md";
+    let broken = |line, column, path: &str| {
+        (
+            "broken-link".to_string(),
+            pm_path.to_string(),
+            line,
+            column,
+            format!("link to missing file `{path}`"),
+        )
+    };
+    assert_eq!(
+        found,
+        [
+            // Not under content/: the root is the folder of hindsight.yaml.
+            broken(15, 18, "/incidents/inc-2026-001-checkout-outage.md"),
+            broken(41, 16, "/content/runbooks/rb-cache.md"),
+        ],
+        "{}",
+        run.stdout
+    );
+    assert_eq!(run.code, 1);
+}
+
+#[test]
 fn valid_fixture_needs_its_postmortem() {
     let kb = scratch_copy("valid");
     std::fs::remove_file(

@@ -685,6 +685,41 @@ fn errors_at_startup_are_served_as_a_page_until_the_first_good_build() {
 }
 
 #[test]
+fn a_broken_config_shows_its_line_and_keeps_the_last_good_site() {
+    let server = Server::start();
+    edit(
+        &server,
+        "hindsight.yaml",
+        "title: Valid fixture",
+        "titel: Valid fixture",
+    );
+    server.wait_for("the config error", || !server.errors().is_empty());
+    let errors = server.errors();
+    assert_eq!(errors.len(), 1, "{errors:#?}");
+    let error = &errors[0];
+    assert_eq!(error["file"], "hindsight.yaml", "{error:#}");
+    assert_eq!(error["code"], "config", "{error:#}");
+    assert_eq!(
+        (error["line"].as_u64(), error["column"].as_u64()),
+        (Some(1), Some(1)),
+        "{error:#}"
+    );
+    assert_eq!(error["source"], "titel: Valid fixture", "{error:#}");
+    assert!(server.page(PM_URL).contains("Pricing deploy"));
+    server.wait_for("the line in the log", || {
+        server.log().contains("1 | titel: Valid fixture")
+    });
+
+    edit(
+        &server,
+        "hindsight.yaml",
+        "titel: Valid fixture",
+        "title: Valid fixture",
+    );
+    server.wait_for("no errors", || server.errors().is_empty());
+}
+
+#[test]
 fn a_deleted_document_is_gone_and_the_links_to_it_are_reported() {
     let server = Server::start();
     // Nothing links to the decision: its page goes at once.

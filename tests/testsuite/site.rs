@@ -617,6 +617,66 @@ fn links_in_timelines_and_action_items_go_to_pages() {
 }
 
 #[test]
+fn root_relative_md_links_go_to_pages_under_the_base_url() {
+    let kb = scratch_copy("valid"); // base_url: /kb/
+    let pm = kb
+        .path()
+        .join("content/postmortems/pm-2026-001-checkout-outage.md");
+    let runbook = "/content/runbooks/rb-checkout-rollback.md";
+    edit(
+        &pm,
+        "](../runbooks/rb-checkout-rollback.md)",
+        &format!("]({runbook}#mitigation)"),
+    );
+    edit(
+        &pm,
+        "- 23:50 — @dana acknowledges.",
+        &format!("- 23:50 — @dana acknowledges, opens [the runbook]({runbook})."),
+    );
+    edit(
+        &pm,
+        "- [ ] Alert on cache miss ratio",
+        &format!("- [ ] Alert on cache miss ratio ([how]({runbook}#diagnosis))"),
+    );
+    let (_tmp, out) = build_ok(kb.path(), &[]);
+    let page = read(&out, "postmortems/pm-2026-001/index.html");
+    let page_url = "/kb/runbooks/rb-checkout-rollback/";
+    let section = |start: &str, end: &str| {
+        page.split(start)
+            .nth(1)
+            .unwrap_or_else(|| panic!("no {start} in {page}"))
+            .split(end)
+            .next()
+            .unwrap()
+            .to_string()
+    };
+    let body = section("<div class=\"prose\">", "</div>");
+    assert!(
+        body.contains(&format!(
+            "the <a href=\"{page_url}#mitigation\">rollback runbook</a>"
+        )),
+        "{body}"
+    );
+    assert!(
+        body.contains(&format!("opens <a href=\"{page_url}\">the runbook</a>")),
+        "{body}"
+    );
+    // The drawn timeline and the action item table render these lines again.
+    let timeline = section("<ol class=\"timeline\">", "</ol>");
+    assert!(
+        timeline.contains(&format!("<a href=\"{page_url}\">the runbook</a>")),
+        "{timeline}"
+    );
+    let items = section("<table class=\"items\">", "</table>");
+    assert!(
+        items.contains(&format!("<a href=\"{page_url}#diagnosis\">how</a>")),
+        "{items}"
+    );
+    assert!(!page.contains("href=\"/content/"), "{page}");
+    assert_no_dead_links(&out, "/kb/", "");
+}
+
+#[test]
 fn tags_differing_in_case_share_one_page() {
     let (_tmp, out) = build_ok(&fixture("site"), &[]);
     let page = read(&out, "tags/on-call/index.html");
