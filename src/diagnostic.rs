@@ -168,7 +168,7 @@ pub fn render(diags: &[Diagnostic], format: Format, sources: &Sources) -> String
 
 /// rustc-style output with the source line and a caret, then a summary line.
 pub fn render_human(diags: &[Diagnostic], sources: &Sources) -> String {
-    use annotate_snippets::{AnnotationKind, Group, Level, Renderer, Snippet};
+    use annotate_snippets::{AnnotationKind, Group, Level, Origin, Renderer, Snippet};
     let renderer = Renderer::plain();
     let mut out = String::new();
     // One index per file, not per diagnostic: thousands of diagnostics in a
@@ -179,32 +179,40 @@ pub fn render_human(diags: &[Diagnostic], sources: &Sources) -> String {
             Severity::Error => Level::ERROR,
             Severity::Warning => Level::WARNING,
         };
-        let line_text = sources
-            .get(d.file.as_str())
-            .map(|text| {
+        let title = level.primary_title(d.message.as_str()).id(d.code);
+        let group = match sources.get(d.file.as_str()) {
+            Some(text) => {
                 let index = indexes
                     .entry(d.file.as_str())
                     .or_insert_with(|| LineIndex::new(text));
-                index.line_text(text, d.line).to_string()
-            })
-            .unwrap_or_default();
-        let start: usize = line_text
-            .chars()
-            .take(d.column - 1)
-            .map(char::len_utf8)
-            .sum();
-        let end: usize = start
-            + line_text[start..]
-                .chars()
-                .take(d.len)
-                .map(char::len_utf8)
-                .sum::<usize>();
-        let title = level.primary_title(d.message.as_str()).id(d.code);
-        let snippet = Snippet::source(line_text.as_str())
-            .line_start(d.line)
-            .path(d.file.as_str())
-            .annotation(AnnotationKind::Primary.span(start..end));
-        let mut report = vec![title.element(snippet)];
+                let line_text = index.line_text(text, d.line);
+                let start: usize = line_text
+                    .chars()
+                    .take(d.column - 1)
+                    .map(char::len_utf8)
+                    .sum();
+                let end: usize = start
+                    + line_text[start..]
+                        .chars()
+                        .take(d.len)
+                        .map(char::len_utf8)
+                        .sum::<usize>();
+                title.element(
+                    Snippet::source(line_text)
+                        .line_start(d.line)
+                        .path(d.file.as_str())
+                        .annotation(AnnotationKind::Primary.span(start..end)),
+                )
+            }
+            // No text to quote (a file that is not UTF-8, a folder): the
+            // place alone, with its real column rather than a caret at 1.
+            None => title.element(
+                Origin::path(d.file.as_str())
+                    .line(d.line)
+                    .char_column(d.column),
+            ),
+        };
+        let mut report = vec![group];
         if let Some(hint) = &d.hint {
             report.push(Group::with_title(
                 Level::HELP.secondary_title(hint.as_str()),
@@ -350,5 +358,16 @@ mod tests {
         assert!(out.contains("^^^^"), "{out}");
         assert!(out.contains("help: use one of SEV1, SEV2"), "{out}");
         assert!(out.ends_with("1 error, 0 warnings\n"), "{out}");
+    }
+
+    #[test]
+    fn human_format_without_the_text_keeps_the_column() {
+        // A file that is not UTF-8 has no text to quote: its place is still exact.
+        let d = Diagnostic::error("not-utf8", "latin.md", Pos::new(4, 20, 1), "not UTF-8")
+            .with_hint("save the file as UTF-8");
+        let out = render_human(&[d], &Sources::new());
+        assert!(out.contains("--> latin.md:4:20\n"), "{out}");
+        assert!(out.contains("help: save the file as UTF-8"), "{out}");
+        assert!(!out.contains('^'), "{out}");
     }
 }
