@@ -1304,7 +1304,7 @@ fn match_documents(docs: &[Document], old: &[LastDoc]) -> Vec<Option<usize>> {
 }
 
 /// Documents by tag, in document order. Tags that differ only in case or
-/// punctuation share one page (one slug): the first spelling names it.
+/// punctuation share one page (one `tag_slug`): the first spelling names it.
 fn tag_map(docs: &[Document]) -> BTreeMap<String, Vec<usize>> {
     let mut tags: BTreeMap<String, Vec<usize>> = BTreeMap::new();
     let mut spelling: HashMap<String, &str> = HashMap::new();
@@ -2223,8 +2223,24 @@ pub fn capitalize(s: &str) -> String {
         .map_or(String::new(), |f| f.to_uppercase().chain(c).collect())
 }
 
+/// A tag's page name: `slugify`, with the symbols that tell languages
+/// apart spelled out (`C++` is `c-plus-plus` and `C#` is `c-sharp`, where
+/// slugify makes both `c`), and a tag with no letter or digit (`?`) named by
+/// its bytes, so distinct tags get distinct pages.
 pub fn tag_slug(tag: &str) -> String {
-    crate::parse::slugify(tag)
+    let spelled = if tag.contains(['+', '#']) {
+        std::borrow::Cow::Owned(tag.replace('+', " plus ").replace('#', " sharp "))
+    } else {
+        std::borrow::Cow::Borrowed(tag)
+    };
+    if spelled.chars().any(|c| c.is_alphanumeric() || c == '_') {
+        crate::parse::slugify(&spelled)
+    } else {
+        tag.bytes().fold(String::from("tag-"), |mut out, b| {
+            let _ = std::fmt::Write::write_fmt(&mut out, format_args!("{b:02x}"));
+            out
+        })
+    }
 }
 
 fn absolute(site: &SiteView, path: &str) -> String {

@@ -142,6 +142,10 @@ impl Theme {
             "slugify",
             |value: &str, _: tera::Kwargs, _: &tera::State| crate::parse::slugify(value),
         );
+        tera.register_filter(
+            "tag_slug",
+            |value: &str, _: tera::Kwargs, _: &tera::State| crate::site::tag_slug(value),
+        );
         // tera 1's `default`, as theme authors know it: a null value (a
         // field the document does not have) takes the default too; with
         // `boolean=true`, so does any false value (tera 2's option).

@@ -688,6 +688,34 @@ fn tags_differing_in_case_share_one_page() {
     assert_eq!(tags.matches("href=\"/tags/on-call/\"").count(), 1, "{tags}");
 }
 
+#[test]
+fn tags_slugify_would_merge_get_pages_of_their_own() {
+    // slugify makes `c` of `C++` and `C#`, and nothing of `?` or `..`.
+    let kb = scratch_copy("site");
+    edit(
+        &kb.path().join("content/incidents/inc-2026-002-open.md"),
+        "tags: [on-call]",
+        "tags: [on-call, C, C++, C#, \"?\", \"..\"]",
+    );
+    let (_tmp, out) = build_ok(kb.path(), &[]);
+    for (tag, slug) in [
+        ("C", "c"),
+        ("C++", "c-plus-plus"),
+        ("C#", "c-sharp"),
+        ("?", "tag-3f"),
+        ("..", "tag-2e2e"),
+    ] {
+        let page = read(&out, &format!("tags/{slug}/index.html"));
+        assert!(page.contains(&format!("#{tag}")), "{slug}: {page}");
+        let incident = read(&out, "incidents/inc-2026-002/index.html");
+        assert!(
+            incident.contains(&format!("href=\"/tags/{slug}/\"")),
+            "{slug}"
+        );
+    }
+    assert_no_dead_links(&out, "/", "");
+}
+
 /// Regression: the runbook page computed its review date with its own copy of
 /// the rule `check` had already made overflow-safe, and `build` panicked.
 #[test]
