@@ -598,7 +598,8 @@ pub fn run(args: ServeArgs) -> ExitCode {
         if first.errors.is_empty() {
             String::new()
         } else {
-            format!(" with {} errors", first.errors.len())
+            let n = first.errors.len();
+            format!(" with {n} error{}", if n == 1 { "" } else { "s" })
         }
     );
     let listener = match bind(&args.bind, args.port) {

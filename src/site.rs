@@ -1181,7 +1181,12 @@ fn dashboard(
     let (overdue, overdue_count) = overdue_items(kb, summaries, overdue, 12);
     let counts: Vec<serde_json::Value> = section_order(kinds)
         .iter()
-        .map(|k| serde_json::json!({"name": section_of(k), "url": format!("{}{}/", kb.config.base_path(), section_of(k)), "count": kinds[k].len()}))
+        .map(|k| {
+            let count = kinds[k].len();
+            // `label` reads with the count: "1 postmortem", "2 postmortems".
+            let label = if count == 1 { k.to_string() } else { section_of(k) };
+            serde_json::json!({"name": section_of(k), "label": label, "url": format!("{}{}/", kb.config.base_path(), section_of(k)), "count": count})
+        })
         .collect();
     render(
         "index.html",

@@ -1251,3 +1251,16 @@ fn an_unknown_filter_is_reported_at_its_template_line() {
         out.stderr
     );
 }
+
+#[test]
+fn dashboard_counts_read_with_their_number() {
+    // The site fixture has two incidents and, drafts left out, one postmortem.
+    let (_tmp, out) = build_ok(&fixture("site"), &[]);
+    let index = read(&out, "index.html");
+    for (count, label) in [(2, "incidents"), (1, "postmortem")] {
+        let stat = format!(
+            "<span class=\"stat-value\">{count}</span><span class=\"stat-label\">{label}</span>"
+        );
+        assert!(index.contains(&stat), "{stat} not in the dashboard");
+    }
+}
