@@ -76,10 +76,17 @@ pub fn parse(file: SourceFile) -> (Document, Vec<Diagnostic>) {
             let (root, problems) = yaml::parse(&text[split.yaml.clone()], 2);
             let clean = problems.is_empty();
             for p in problems {
-                let d =
-                    Diagnostic::error(p.code, &rel_path, Pos::new(p.line, p.column, 1), p.message);
+                let d = Diagnostic::error(
+                    p.code,
+                    &rel_path,
+                    Pos::new(p.line, p.column, 1),
+                    p.message.clone(),
+                );
                 diags.push(match p.code {
-                    "yaml-syntax" => d.with_hint("front matter is YAML between two `---` lines"),
+                    "yaml-syntax" => {
+                        let line = text.lines().nth(p.line.saturating_sub(1)).unwrap_or("");
+                        d.with_hint(yaml_hint(&p.message, line))
+                    }
                     "duplicate-key" => {
                         d.with_hint("each field may appear once; remove one of them")
                     }
@@ -189,6 +196,32 @@ pub fn parse(file: SourceFile) -> (Document, Vec<Diagnostic>) {
         stamp: crate::model::next_stamp(),
     };
     (doc, diags)
+}
+
+/// What to do about a YAML syntax error, from the parser's message and the
+/// line it points at: the mistakes people make in front matter.
+fn yaml_hint(message: &str, line: &str) -> String {
+    let (key, value) = line.split_once(':').unwrap_or(("", ""));
+    let (key, value) = (key.trim(), value.trim());
+    if line.contains('\t') {
+        "indent and separate with spaces: YAML does not allow tabs here".into()
+    } else if message.contains("mapping values are not allowed") && value.contains(": ") {
+        format!("a value containing `: ` needs quotes: `{key}: \"{value}\"`")
+    } else if message.contains("unexpected character") && value.contains(['@', '`']) {
+        "`@` and `` ` `` cannot start a YAML value: quote it, e.g. `[\"@dana\"]`".into()
+    } else if message.contains("must be followed by a valid YAML whitespace") {
+        "put a space after the `:`".into()
+    } else if message.contains("quoted scalar") {
+        "a quote is opened and not closed on this line: close it, or quote the whole value".into()
+    } else if message.contains("mapping values are not allowed")
+        || message.contains("did not find expected key")
+    {
+        "check the indentation: a field starts at the line's start, nested ones two spaces in"
+            .into()
+    } else {
+        "front matter is YAML between two `---` lines; `hindsight explain yaml-syntax` shows common fixes"
+            .into()
+    }
 }
 
 /// A heading as pulldown-cmark reports it: level, title, id, classes, attributes, range.
@@ -788,6 +821,23 @@ mod tests {
         let (d, diags) = doc("# Hello\n");
         assert_eq!(diags[0].code, "missing-front-matter");
         assert_eq!(d.id, "pm");
+    }
+
+    #[test]
+    fn yaml_syntax_hints_name_the_usual_mistake() {
+        let hint = |front: &str| {
+            let (_, diags) = doc(&format!("---\n{front}\n---\n"));
+            let d = diags.iter().find(|d| d.code == "yaml-syntax").expect(front);
+            d.hint.clone().unwrap_or_default()
+        };
+        assert_eq!(
+            hint("title: Payments: 502s"),
+            "a value containing `: ` needs quotes: `title: \"Payments: 502s\"`"
+        );
+        assert!(hint("authors: [@jdoe]").contains("quote it"));
+        assert!(hint("severity:\tSEV1").contains("tabs"));
+        assert!(hint("title: \"unclosed").contains("not closed"));
+        assert!(hint("title: x\n  bad: indent").contains("indentation"));
     }
 
     #[test]
