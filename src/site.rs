@@ -2271,17 +2271,28 @@ fn feed(kb: &KnowledgeBase, site: &SiteView, postmortems: &[&DocSummary]) -> Str
         "  <link href=\"{}\" rel=\"self\"/>\n",
         escape(&absolute(site, &format!("{}feed.xml", site.base)))
     ));
-    out.push_str(&format!(
-        "  <updated>{}</updated>\n",
-        updated(postmortems.first().and_then(|p| p.date.as_deref()))
-    ));
-    for p in postmortems.iter().take(20) {
-        let doc = kb.doc(&p.id).expect("summaries come from documents");
-        let published = doc
-            .meta
-            .published_at
-            .map(|t| t.to_rfc3339())
-            .unwrap_or_else(|| updated(p.date.as_deref()));
+    let entries: Vec<(&DocSummary, &Document, String)> = postmortems
+        .iter()
+        .take(20)
+        .map(|p| {
+            let doc = kb.doc(&p.id).expect("summaries come from documents");
+            let published = doc
+                .meta
+                .published_at
+                .map(|t| t.to_rfc3339())
+                .unwrap_or_else(|| updated(p.date.as_deref()));
+            (*p, doc, published)
+        })
+        .collect();
+    // The feed changed when its newest entry did: the latest of their times
+    // (compared as instants: their offsets differ).
+    let newest = entries
+        .iter()
+        .filter_map(|(_, _, t)| DateTime::parse_from_rfc3339(t).ok())
+        .max()
+        .map_or_else(|| updated(None), |t| t.to_rfc3339());
+    out.push_str(&format!("  <updated>{newest}</updated>\n"));
+    for (p, doc, published) in entries {
         let author = doc
             .meta
             .authors

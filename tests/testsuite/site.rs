@@ -1264,3 +1264,18 @@ fn dashboard_counts_read_with_their_number() {
         assert!(index.contains(&stat), "{stat} not in the dashboard");
     }
 }
+
+#[test]
+fn the_feed_is_as_new_as_its_newest_entry() {
+    // The site fixture's postmortem was published days after its incident's date.
+    let (_tmp, out) = build_ok(&fixture("site"), &[]);
+    let feed = read(&out, "feed.xml");
+    let times: Vec<chrono::DateTime<chrono::FixedOffset>> = feed
+        .split("<updated>")
+        .skip(1)
+        .map(|t| chrono::DateTime::parse_from_rfc3339(t.split('<').next().unwrap()).unwrap())
+        .collect();
+    let (feed_time, entries) = times.split_first().expect("the feed has a time");
+    assert!(!entries.is_empty(), "{feed}");
+    assert_eq!(Some(feed_time), entries.iter().max(), "{feed}");
+}
