@@ -291,7 +291,7 @@ impl Template {
             kind,
             fields,
             sections,
-            skeleton: doc.body().trim_start().to_string(),
+            skeleton: without_section_rules(doc.body().trim_start()),
             origin: path.clone(),
         };
         (Some(template), diags)
@@ -455,9 +455,48 @@ fn json_text(v: &serde_json::Value) -> String {
     }
 }
 
+/// The template's body as a new document starts: headings keep their
+/// titles and `#id`, not the rules of the template (`{.optional}`,
+/// `aliases=…`), which mean nothing in a document.
+fn without_section_rules(body: &str) -> String {
+    let mut out = String::with_capacity(body.len());
+    for line in body.split_inclusive('\n') {
+        let (text, end) = match line.strip_suffix('\n') {
+            Some(text) => (text, "\n"),
+            None => (line, ""),
+        };
+        let rules = text
+            .starts_with('#')
+            .then(|| text.trim_end().strip_suffix('}'))
+            .flatten()
+            .and_then(|rest| rest.rsplit_once(" {"));
+        match rules {
+            Some((title, inner)) => {
+                out.push_str(title.trim_end());
+                if let Some(id) = inner.split_whitespace().find(|w| w.starts_with('#')) {
+                    out.push_str(&format!(" {{{id}}}"));
+                }
+                out.push_str(end);
+            }
+            None => out.push_str(line),
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn new_documents_leave_the_template_rules_behind() {
+        let body = "## Summary\n\n## Contributing Factors {aliases=\"Root Cause\"}\n\
+                    ## Appendix {.optional}\n### Notes {#notes .optional}\nText {x}\n# Title";
+        assert_eq!(
+            without_section_rules(body),
+            "## Summary\n\n## Contributing Factors\n## Appendix\n### Notes {#notes}\nText {x}\n# Title"
+        );
+    }
 
     #[test]
     fn builtin_templates_parse_cleanly() {
