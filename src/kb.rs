@@ -87,15 +87,22 @@ pub fn open(root: &Path, today: NaiveDate) -> Result<KnowledgeBase, SetupError> 
         ));
     }
     let config = match Config::read(root)? {
-        Some(text) => match Config::parse(&text) {
-            Ok(config) => config,
-            Err(diagnostic) => {
-                return Err(SetupError {
-                    diagnostic: Box::new(diagnostic),
-                    source: Some(text),
-                })
+        Some(text) => {
+            // The theme folder is looked for here, where the root is known.
+            let checked = Config::parse(&text).and_then(|config| {
+                config.check_files(root, &text)?;
+                Ok(config)
+            });
+            match checked {
+                Ok(config) => config,
+                Err(diagnostic) => {
+                    return Err(SetupError {
+                        diagnostic: Box::new(diagnostic),
+                        source: Some(text),
+                    })
+                }
             }
-        },
+        }
         None => Config::default(),
     };
     let mut timings = vec![];

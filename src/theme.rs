@@ -98,6 +98,13 @@ impl Theme {
             .map(|(n, _)| (n.to_string(), format!("themes/default/templates/{n}")))
             .collect();
         if let Some(name) = name {
+            // `check` refuses these in hindsight.yaml; never read outside `themes/`.
+            if let Some(problem) = crate::config::theme_name_problem(name) {
+                return Err(theme_error(
+                    crate::config::CONFIG_FILE,
+                    format!("theme `{name}` {problem}"),
+                ));
+            }
             let dir = root.join("themes").join(name);
             if !dir.is_dir() {
                 return Err(theme_error(
@@ -252,5 +259,26 @@ fn located(e: &tera::Error, origin: &[(String, String)]) -> (String, Pos, String
                 None => ("themes".into(), Pos::file_start(), text),
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_theme_name_never_leaves_themes() {
+        // `check` refuses these in hindsight.yaml; `load` refuses them too, so
+        // a caller that skipped the config check cannot read `../../etc`.
+        let root = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(root.path().join("themes/dark")).unwrap();
+        std::fs::create_dir_all(root.path().join("outside/templates")).unwrap();
+        for name in ["../outside", "..", ".", "", "/etc", "a\\b"] {
+            let err = Theme::load(root.path(), Some(name))
+                .err()
+                .unwrap_or_else(|| panic!("{name:?} was loaded"));
+            assert_eq!(err.code, "theme", "{name:?}");
+        }
+        assert!(Theme::load(root.path(), Some("dark")).is_ok());
     }
 }

@@ -250,6 +250,102 @@ fn config_errors_follow_the_format() {
     );
 }
 
+/// Values a fuzzer slipped past `check` (a script as `repo_url`, a negative
+/// deadline, a theme folder that is not there, renamed severities that break
+/// the default policy): each is a `config` error at the value, in every format,
+/// and `build` refuses them too.
+#[test]
+fn bad_config_values_are_errors_at_their_line_and_column() {
+    let kb = scratch_copy("valid");
+    let config = kb.path().join("hindsight.yaml");
+    let valid = std::fs::read_to_string(&config).unwrap();
+    for (bad, at, says) in [
+        (
+            "title: x\nrepo_url: \"javascript:alert(document.domain)//\"\n",
+            (2, 11),
+            "http(s) URL",
+        ),
+        ("repo_url: data:text/html,x\n", (1, 11), "http(s) URL"),
+        (
+            "policies: {postmortem_due_days: -100000}\n",
+            (1, 33),
+            "negative",
+        ),
+        (
+            "policies:\n  postmortem_due_days: -9223372036854775808\n",
+            (2, 24),
+            "negative",
+        ),
+        (
+            "policies:\n  runbook_review_every: 0d\n",
+            (2, 25),
+            "positive",
+        ),
+        ("title: x\nmax_file_size: 0\n", (2, 16), "max_file_size"),
+        (
+            "title: x\ntheme: nope\n",
+            (2, 8),
+            "themes/nope/ does not exist",
+        ),
+        ("theme: \"\"\n", (1, 8), "empty"),
+        ("theme: \"../../etc\"\n", (1, 8), "path"),
+        ("title: x\nseverities: [P0, P1]\n", (2, 13), "default"),
+        ("title: [a]\n", (1, 8), "expected a string"),
+        (
+            "title: x\nseverities: [P0",
+            (2, 16),
+            "invalid configuration",
+        ),
+    ] {
+        std::fs::write(&config, bad).unwrap();
+        let run = check(kb.path(), &["--format", "json"]);
+        assert_eq!(run.code, 2, "{bad:?}: {}", run.stderr);
+        let d = run.diagnostics();
+        assert_eq!(d.len(), 1, "{bad:?}: {}", run.stdout);
+        assert_eq!(
+            (
+                d[0].code.as_str(),
+                d[0].file.as_str(),
+                d[0].line,
+                d[0].column
+            ),
+            ("config", "hindsight.yaml", at.0, at.1),
+            "{bad:?}: {}",
+            d[0].message
+        );
+        assert!(d[0].message.contains(says), "{bad:?}: {}", d[0].message);
+
+        let run = check(kb.path(), &[]);
+        assert_eq!(run.code, 2, "{bad:?}: {}", run.stderr);
+        let located = format!("--> hindsight.yaml:{}:{}", at.0, at.1);
+        assert!(
+            run.stderr.contains(&located) && run.stderr.contains("help: "),
+            "{bad:?}: {}",
+            run.stderr
+        );
+
+        let out = tempfile::tempdir().unwrap();
+        let site = out.path().join("site");
+        let built = crate::site::build(kb.path(), Some(&site), &[]);
+        assert_eq!(built.code, 2, "{bad:?}: {}", built.stderr);
+        assert!(built.stderr.contains(&located), "{bad:?}: {}", built.stderr);
+        assert!(!site.exists(), "{bad:?}: a site was written");
+    }
+
+    // The fixes pass: a web address, zero days, an existing theme folder.
+    std::fs::create_dir_all(kb.path().join("themes/dark")).unwrap();
+    std::fs::write(
+        &config,
+        format!(
+            "{valid}repo_url: https://github.com/acme/sre-kb\ntheme: dark\nmax_file_size: 100000\n"
+        )
+        .replace("postmortem_due_days: 5", "postmortem_due_days: 0"),
+    )
+    .unwrap();
+    let run = check(kb.path(), &["--format", "json"]);
+    assert!(run.code != 2, "{}{}", run.stdout, run.stderr);
+}
+
 #[test]
 fn missing_content_exits_2() {
     let empty = tempfile::tempdir().unwrap();
