@@ -180,17 +180,17 @@ impl Validator<'_> {
             );
             false
         };
+        let empty = |this: &mut Self| {
+            this.error(
+                "missing-field",
+                pos,
+                format!("required field `{name}` is empty"),
+                Some(format!("give `{name}` a value ({})", describe(spec))),
+            );
+            false
+        };
         if node.value == Value::Null {
-            if spec.required {
-                self.error(
-                    "missing-field",
-                    pos,
-                    format!("required field `{name}` is empty"),
-                    Some(format!("give `{name}` a value ({})", describe(spec))),
-                );
-                return false;
-            }
-            return true;
+            return !spec.required || empty(self);
         }
         let text = node.scalar_str();
         match spec.ty {
@@ -200,13 +200,7 @@ impl Validator<'_> {
                 };
                 // `title: ""` is as empty as `title:`; so are invisible characters.
                 if spec.required && text.chars().all(|c| c.is_whitespace() || is_invisible(c)) {
-                    self.error(
-                        "missing-field",
-                        pos,
-                        format!("required field `{name}` is empty"),
-                        Some(format!("give `{name}` a value ({})", describe(spec))),
-                    );
-                    return false;
+                    return empty(self);
                 }
                 if let Some(re) = &spec.pattern {
                     if !re.is_match(&text) {

@@ -2,7 +2,7 @@
 //! fixture (tests/fixtures/metrics; its figures are derived in src/aggregate.rs),
 //! and `check --deny-overdue`.
 
-use crate::support::fixture;
+use crate::support::{fixture, stats_json};
 use assert_cmd::Command;
 
 /// The fixture's build date: two items are overdue, one is due that day.
@@ -180,15 +180,7 @@ fn a_postmortem_due_past_the_calendar_is_pending_not_a_panic() {
             "hindsight.yaml",
             &format!("policies:\n  postmortem_due_days: {days}\n"),
         );
-        let out = Command::cargo_bin("hindsight")
-            .unwrap()
-            .args(["stats", "--format", "json", "--today", TODAY, "--root"])
-            .arg(root)
-            .output()
-            .unwrap();
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(out.status.code(), Some(0), "{days}: {stderr}");
-        let v = json(&String::from_utf8(out.stdout).unwrap());
+        let v = stats_json(root);
         assert_eq!(
             (&v["postmortems"]["pending"], &v["postmortems"]["overdue"]),
             (&serde_json::json!(1), &serde_json::json!([])),

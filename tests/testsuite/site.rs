@@ -9,7 +9,7 @@
 //! raw HTML, `javascript:` links, an image beside its Markdown, a `static/`
 //! folder, tags that differ only in case, a draft.
 
-use crate::support::{copy_dir, edit, fixture, repo_root, scratch_copy, TODAY};
+use crate::support::{copy_dir, edit, fixture, repo_root, scratch_copy, stats_json, TODAY};
 use assert_cmd::Command;
 use regex::Regex;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -419,17 +419,6 @@ fn example_site_has_every_page_and_no_dead_link() {
         "{sitemap}"
     );
     assert!(read(&out, "feed.xml").contains("<entry>"));
-}
-
-/// `hindsight stats --format json` on a knowledge base: the metrics export.
-fn stats_json(root: &Path) -> serde_json::Value {
-    let out = Command::cargo_bin("hindsight")
-        .unwrap()
-        .args(["stats", "--format", "json", "--today", TODAY, "--root"])
-        .arg(root)
-        .output()
-        .unwrap();
-    serde_json::from_slice(&out.stdout).expect("stats prints JSON")
 }
 
 #[test]

@@ -11,6 +11,21 @@ pub const TODAY: &str = "2026-11-26";
 /// Longer than any healthy run by far; a run that takes this long is a hang.
 const TIMEOUT: Duration = Duration::from_secs(60);
 
+/// `hindsight stats --format json` on a knowledge base, judged on TODAY: the
+/// metrics export. It must succeed.
+pub fn stats_json(root: &Path) -> serde_json::Value {
+    let out = Command::cargo_bin("hindsight")
+        .unwrap()
+        .args(["stats", "--format", "json", "--today", TODAY, "--root"])
+        .arg(root)
+        .timeout(TIMEOUT)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "stats failed: {stderr}");
+    serde_json::from_slice(&out.stdout).expect("stats prints JSON")
+}
+
 pub fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
