@@ -68,6 +68,9 @@ struct Last {
     sparklines: HashMap<String, String>,
     /// Whether the metrics pages and exports are older than this build.
     metrics_stale: bool,
+    /// The knowledge base's `draft_postmortem_of`, which the metrics read:
+    /// a draft left out changes no remaining document's signature.
+    draft_postmortem_of: Vec<String>,
     /// Knowledge-base files copied into the site.
     assets: Vec<String>,
     /// Whether the search index and /api/incidents.json are older than this build.
@@ -623,6 +626,9 @@ fn build_inner(
         vec![0; n]
     };
     let metrics_changed = full
+        || last
+            .as_ref()
+            .is_some_and(|l| l.draft_postmortem_of != kb.draft_postmortem_of)
         || (0..n).any(|i| old_of[i].is_none_or(|o| old_docs[o].metrics_sig != metrics_sigs[i]))
         || new_of.iter().any(Option::is_none);
     // Rows of tables and lists, made per document: lists and runbook and
@@ -1015,6 +1021,7 @@ fn build_inner(
             overdue,
             figures,
             metrics_stale,
+            draft_postmortem_of: kb.draft_postmortem_of.clone(),
             sparklines,
             assets,
             exports_stale,

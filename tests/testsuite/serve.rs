@@ -1368,6 +1368,50 @@ mod incremental {
         out
     }
 
+    /// Without drafts, a draft postmortem changes no page's document, yet the
+    /// metrics count it as written: they must be made again all the same.
+    #[test]
+    fn without_drafts_the_metrics_follow_a_draft_arriving() {
+        use ChangeKind::Content;
+        let root = support::scratch_copy("valid");
+        let path = |p: &str| root.path().join(p);
+        // A long deadline: the incident without its postmortem is pending, not overdue.
+        let config = std::fs::read_to_string(path("hindsight.yaml")).unwrap();
+        let config = config.replace("postmortem_due_days: 5", "postmortem_due_days: 5000");
+        std::fs::write(path("hindsight.yaml"), config).unwrap();
+        // INC-2026-002 needs a postmortem once it is a SEV2; it has none yet.
+        let inc = "content/incidents/inc-2026-002-slow-payments.md";
+        let incident = std::fs::read_to_string(path(inc)).unwrap();
+        std::fs::write(
+            path(inc),
+            incident.replace("severity: SEV3", "severity: SEV2"),
+        )
+        .unwrap();
+        let mut ws = Workspace::open(root.path(), today(), false).expect("opens");
+        let metrics = |site: &site::Site| {
+            let json = &site.files["api/metrics.json"];
+            let v: serde_json::Value = serde_json::from_slice(json).unwrap();
+            v["postmortems"].clone()
+        };
+        let outcome = ws.build();
+        let before = metrics(outcome.site.as_ref().expect("builds"));
+        assert_eq!(before["pending"], 1, "{before}");
+
+        // Its draft postmortem arrives.
+        let pm = "content/postmortems/pm-2026-003-draft.md";
+        let text = "---\nid: PM-2026-003\ntitle: Slow payments\nincident: INC-2026-002\n\
+                    authors: [dana]\nstatus: draft\n---\n## Summary\n\ns\n\n## Impact\n\ni\n\n\
+                    ## Timeline\n\nt\n\n## Contributing Factors\n\nc\n\n## Action Items\n\n\
+                    - [ ] Fix it @dana due:2026-12-01 type:prevent\n\n## Lessons Learned\n\nl\n";
+        std::fs::write(path(pm), text).unwrap();
+        ws.apply(&[(path(pm), Content)]).expect("applies");
+        let after = metrics(ws.build().site.as_ref().expect("builds"));
+        let fresh = Workspace::open(root.path(), today(), false).expect("opens");
+        let expected = metrics(fresh.build().site.as_ref().expect("builds"));
+        assert_eq!(expected["pending"], 0, "{expected}");
+        assert_eq!(after, expected);
+    }
+
     /// A folder renamed or moved is one event for the folder, none for its files.
     #[test]
     fn folders_renamed_moved_out_and_moved_in() {
