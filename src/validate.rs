@@ -153,21 +153,15 @@ impl Validator<'_> {
     fn value(&mut self, spec: &FieldSpec, node: &Node, name: &str) -> bool {
         let pos = node_pos(node);
         let wrong = |this: &mut Self, expected: String| {
-            // YAML reads `42`, `1.10` and `yes` as numbers and booleans.
-            let hint = match node.value {
-                Value::Int(_) | Value::Float(_) | Value::Bool(_) => {
-                    format!("put it in quotes to keep it as text: `{name}: \"…\"`")
-                }
-                _ => {
-                    let key = name.rsplit('.').next().unwrap_or(name);
-                    match spec.ty {
-                        FieldType::Int | FieldType::Number => {
-                            format!("write a plain number without quotes, e.g. `{key}: 12`")
-                        }
-                        FieldType::Bool => format!("write `{key}: true` or `{key}: false`"),
-                        _ => format!("`{name}` takes {}", describe(spec)),
-                    }
-                }
+            let key = name.rsplit('.').next().unwrap_or(name);
+            let scalar = matches!(node.value, Value::Int(_) | Value::Float(_) | Value::Bool(_));
+            let hint = match spec.ty {
+                FieldType::Int => format!("write a whole number without quotes, e.g. `{key}: 12`"),
+                FieldType::Number => format!("write a number without quotes, e.g. `{key}: 1.5`"),
+                FieldType::Bool => format!("write `{key}: true` or `{key}: false`"),
+                // YAML reads `42`, `1.10` and `yes` as numbers and booleans.
+                _ if scalar => format!("put it in quotes to keep it as text: `{key}: \"…\"`"),
+                _ => format!("`{name}` takes {}", describe(spec)),
             };
             this.error(
                 "wrong-type",

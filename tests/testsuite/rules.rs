@@ -422,6 +422,24 @@ fn wrong_type() {
 }
 
 #[test]
+fn wrong_type_hints_fit_the_field() {
+    let hint_of = |files: &[(&str, &str)]| {
+        let dir = tempfile::tempdir().unwrap();
+        write_all(dir.path(), files);
+        let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 26).unwrap();
+        let kb = kb::open(dir.path(), today).unwrap();
+        let d = kb.diagnostics.iter().find(|d| d.code == "wrong-type");
+        d.and_then(|d| d.hint.clone()).unwrap_or_default()
+    };
+    // A number where a whole number goes: quoting would not help.
+    let hint = hint_of(&[(SVC, &with(SERVICE, "tier: 1", "tier: 1.5"))]);
+    assert!(hint.contains("whole number"), "{hint}");
+    // A number where a handle goes: quoting keeps it as written.
+    let hint = hint_of(&[(INC, &with(INCIDENT, "commander: dana", "commander: 42"))]);
+    assert!(hint.contains("quotes"), "{hint}");
+}
+
+#[test]
 fn pattern_mismatch() {
     let bad = with(INCIDENT, "id: INC-2026-001", "id: INC-1");
     rule(
