@@ -809,6 +809,7 @@ fn coverage<'a>(kb: &'a KnowledgeBase, incidents: &[&Incident<'a>]) -> Postmorte
     };
     let mut days = vec![];
     let mut left_out = 0;
+    let unreadable = crate::policy::named_by_unreadable_postmortems(docs);
     for inc in incidents {
         let Some(severity) = inc
             .meta
@@ -820,8 +821,11 @@ fn coverage<'a>(kb: &'a KnowledgeBase, incidents: &[&Incident<'a>]) -> Postmorte
         };
         c.required += 1;
         let resolved = inc.meta.resolved();
-        let has_draft = kb.draft_postmortem_of.binary_search(&inc.doc.id).is_ok();
-        if inc.postmortems.is_empty() && !has_draft {
+        // A draft left out of the site, or one whose front matter cannot be
+        // read, is written all the same, as `check` judges it.
+        let has_other = kb.draft_postmortem_of.binary_search(&inc.doc.id).is_ok()
+            || unreadable.contains(inc.doc.id.as_str());
+        if inc.postmortems.is_empty() && !has_other {
             // The same rule as `policy::check_postmortems`.
             match resolved.and_then(|r| {
                 Some((

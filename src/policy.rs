@@ -8,6 +8,9 @@ use crate::link::LinkGraph;
 use crate::model::{Document, Meta, TimelineTime};
 use chrono::{DateTime, Duration, FixedOffset, NaiveDate, TimeZone};
 use rayon::prelude::*;
+use regex::Regex;
+use std::collections::HashSet;
+use std::sync::LazyLock;
 
 /// The incident metadata that governs a document: its own when it carries
 /// `started_at` (an incident, or a standalone postmortem), else its incident's.
@@ -55,6 +58,26 @@ fn resolved_times(
         current = at;
         Some(at)
     })
+}
+
+static INCIDENT_LINE: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r#"(?m)^incident:[ \t]*["']?([^\s"'#]+)"#).unwrap());
+
+/// The incidents that postmortems with unreadable front matter name on an
+/// `incident:` line. Such a postmortem has its own error; the incident it is
+/// for is not also reported overdue (and the metrics count it as written).
+pub fn named_by_unreadable_postmortems(docs: &[Document]) -> HashSet<&str> {
+    docs.iter()
+        .filter(|d| d.kind == "postmortem" && d.front.is_none())
+        .filter_map(|d| {
+            // Unclosed front matter leaves the whole file as its body.
+            let front = match d.body_start {
+                0 => d.text.as_str(),
+                end => &d.text[..end.min(d.text.len())],
+            };
+            Some(INCIDENT_LINE.captures(front)?.get(1)?.as_str())
+        })
+        .collect()
 }
 
 /// When an incident resolved at `resolved` needs its postmortem. None past
@@ -198,6 +221,7 @@ pub fn check_postmortems(
 ) -> Vec<Diagnostic> {
     let mut diags = vec![];
     let policy = &config.policies;
+    let unreadable = named_by_unreadable_postmortems(docs);
     for (i, doc) in docs.iter().enumerate() {
         if doc.kind != "incident" || !graph.postmortems[i].is_empty() {
             continue;
@@ -214,13 +238,7 @@ pub fn check_postmortems(
         let Some(due) = postmortem_due(resolved, policy.postmortem_due_days) else {
             continue;
         };
-        // A postmortem whose front matter cannot be read (its own error)
-        // may well be this one's: one that names the incident counts.
-        let unreadable_names_it = || {
-            docs.iter()
-                .any(|p| p.kind == "postmortem" && p.front.is_none() && p.text.contains(&doc.id))
-        };
-        if today > due && !unreadable_names_it() {
+        if today > due && !unreadable.contains(doc.id.as_str()) {
             let at = doc
                 .field("resolved_at")
                 .map_or(Pos::file_start(), |n| Pos::new(n.line, n.column, 1));

@@ -818,6 +818,17 @@ fn postmortem_overdue() {
     let found = diagnose(&[(INC, &sev1), (PM, &unreadable)]);
     let codes: Vec<&str> = found.iter().map(|f| f.0.as_str()).collect();
     assert_eq!(codes, ["yaml-syntax"], "{found:#?}");
+    // One naming another incident (whose id merely starts the same) does not count.
+    let other = with(
+        &unreadable,
+        "incident: INC-2026-001",
+        "incident: INC-2026-0012",
+    );
+    let found = diagnose(&[(INC, &sev1), (PM, &other)]);
+    assert!(
+        found.contains(&("postmortem-overdue".to_string(), INC.to_string(), 9)),
+        "{found:#?}"
+    );
 }
 
 #[test]
