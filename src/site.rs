@@ -2235,24 +2235,35 @@ pub fn capitalize(s: &str) -> String {
         .map_or(String::new(), |f| f.to_uppercase().chain(c).collect())
 }
 
-/// A tag's page name: `slugify`, with the symbols that tell languages
-/// apart spelled out (`C++` is `c-plus-plus` and `C#` is `c-sharp`, where
-/// slugify makes both `c`), and a tag with no letter or digit (`?`) named by
-/// its bytes, so distinct tags get distinct pages.
-pub fn tag_slug(tag: &str) -> String {
-    let spelled = if tag.contains(['+', '#']) {
-        std::borrow::Cow::Owned(tag.replace('+', " plus ").replace('#', " sharp "))
-    } else {
-        std::borrow::Cow::Borrowed(tag)
-    };
-    if spelled.chars().any(|c| c.is_alphanumeric() || c == '_') {
-        crate::parse::slugify(&spelled)
-    } else {
-        tag.bytes().fold(String::from("tag-"), |mut out, b| {
+/// A tag's page name: `slugify`, with `+` and `#` after a letter or digit
+/// spelled out (`C++` is `c-plus-plus` and `C#` is `c-sharp`, where slugify
+/// makes both `c`); a hashtag's leading `#` is dropped (`#db` is `db`). A tag
+/// with no letter or digit (`?`) is named by its bytes (`tag-3f`); a literal
+/// tag of that name would share its page, as tags sharing a slug do.
+pub fn tag_slug(written: &str) -> String {
+    let tag = written.trim_start_matches('#');
+    if !tag.chars().any(|c| c.is_alphanumeric() || c == '_') {
+        return written.bytes().fold(String::from("tag-"), |mut out, b| {
             let _ = std::fmt::Write::write_fmt(&mut out, format_args!("{b:02x}"));
             out
-        })
+        });
     }
+    if !tag.contains(['+', '#']) {
+        return crate::parse::slugify(tag);
+    }
+    let mut spelled = String::with_capacity(tag.len() + 16);
+    let mut after_word = false;
+    for c in tag.chars() {
+        match c {
+            '+' if after_word => spelled.push_str(" plus "),
+            '#' if after_word => spelled.push_str(" sharp "),
+            _ => {
+                spelled.push(c);
+                after_word = c.is_alphanumeric();
+            }
+        }
+    }
+    crate::parse::slugify(&spelled)
 }
 
 fn absolute(site: &SiteView, path: &str) -> String {

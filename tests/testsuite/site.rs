@@ -684,7 +684,7 @@ fn tags_slugify_would_merge_get_pages_of_their_own() {
     edit(
         &kb.path().join("content/incidents/inc-2026-002-open.md"),
         "tags: [on-call]",
-        "tags: [on-call, C, C++, C#, \"?\", \"..\"]",
+        "tags: [on-call, C, C++, C#, \"?\", \"..\", \"+\", \"#db\"]",
     );
     let (_tmp, out) = build_ok(kb.path(), &[]);
     for (tag, slug) in [
@@ -693,6 +693,8 @@ fn tags_slugify_would_merge_get_pages_of_their_own() {
         ("C#", "c-sharp"),
         ("?", "tag-3f"),
         ("..", "tag-2e2e"),
+        ("+", "tag-2b"),
+        ("#db", "db"),
     ] {
         let page = read(&out, &format!("tags/{slug}/index.html"));
         assert!(page.contains(&format!("#{tag}")), "{slug}: {page}");
