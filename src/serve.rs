@@ -1071,8 +1071,11 @@ fn handle(request: tiny_http::Request, shared: &Arc<Shared>) {
         }
         _ => {}
     }
-    let site = shared.site.read().unwrap().clone();
+    // The build number first: `publish` stores the site, then counts the
+    // build, so a page is never marked newer than what it shows (an older
+    // mark only makes it reload once more).
     let build = shared.state.lock().unwrap().build;
+    let site = shared.site.read().unwrap().clone();
     let no_cache = header("Cache-Control", "no-store");
     match resolve_path(&site, &url) {
         Ok(path) => {
@@ -1094,7 +1097,7 @@ fn handle(request: tiny_http::Request, shared: &Arc<Shared>) {
             );
         }
         Err(404) if site.files.is_empty() && names_page(&url) => {
-            let response = tiny_http::Response::from_data(no_site_page(shared))
+            let response = tiny_http::Response::from_data(no_site_page(shared, build))
                 .with_status_code(500)
                 .with_header(header("Content-Type", "text/html; charset=utf-8"))
                 .with_header(no_cache);
@@ -1126,11 +1129,10 @@ fn names_page(url: &str) -> bool {
 /// good site to overlay: the errors as the terminal shows them, and the reload
 /// script, which reloads this page on every build (into the site once one is
 /// good). Served with status 500: the page asked for could not be made.
-fn no_site_page(shared: &Shared) -> Vec<u8> {
-    let (build, errors) = {
-        let state = shared.state.lock().unwrap();
-        (state.build, state.errors.clone())
-    };
+/// `build` is the one the request saw with the empty site: a later one
+/// makes the page reload into it.
+fn no_site_page(shared: &Shared, build: u64) -> Vec<u8> {
+    let errors = shared.state.lock().unwrap().errors.clone();
     let report = {
         let kept = shared.sources.lock().unwrap();
         let sources: diagnostic::Sources =
