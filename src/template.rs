@@ -460,13 +460,21 @@ fn json_text(v: &serde_json::Value) -> String {
 /// `aliases=…`), which mean nothing in a document.
 fn without_section_rules(body: &str) -> String {
     let mut out = String::with_capacity(body.len());
+    let mut in_code = false;
     for line in body.split_inclusive('\n') {
-        let (text, end) = match line.strip_suffix('\n') {
-            Some(text) => (text, "\n"),
-            None => (line, ""),
+        let (text, end) = match line.strip_suffix("\r\n") {
+            Some(text) => (text, "\r\n"),
+            None => match line.strip_suffix('\n') {
+                Some(text) => (text, "\n"),
+                None => (line, ""),
+            },
         };
-        let rules = text
-            .starts_with('#')
+        // A `# comment {…}` in a code block is not a heading.
+        let fence = text.trim_start();
+        if fence.starts_with("```") || fence.starts_with("~~~") {
+            in_code = !in_code;
+        }
+        let rules = (text.starts_with('#') && !in_code)
             .then(|| text.trim_end().strip_suffix('}'))
             .flatten()
             .and_then(|rest| rest.rsplit_once(" {"));
@@ -495,6 +503,12 @@ mod tests {
         assert_eq!(
             without_section_rules(body),
             "## Summary\n\n## Contributing Factors\n## Appendix\n### Notes {#notes}\nText {x}\n# Title"
+        );
+        // Line ends stay as they are; code blocks are not headings.
+        let body = "## A {.optional}\r\n```sh\n# restart {svc}\n```\n## B {.optional}";
+        assert_eq!(
+            without_section_rules(body),
+            "## A\r\n```sh\n# restart {svc}\n```\n## B"
         );
     }
 
