@@ -426,24 +426,23 @@ pub fn collisions(kb: &KnowledgeBase) -> Vec<Diagnostic> {
     let mut seen: HashMap<u64, usize> = HashMap::with_capacity(kb.documents.len());
     let mut diags = vec![];
     let mut path = String::new();
+    let collision = |doc: &Document, message: String, hint: &str| {
+        Diagnostic::error("output-collision", &doc.rel_path, doc.id_pos, message).with_hint(hint)
+    };
     for (i, doc) in kb.documents.iter().enumerate() {
         path.clear();
         page_path_into(doc, &mut path);
         if path.ends_with("s//") {
             // `..` or `.`: nothing of the id is left for a page name.
-            diags.push(
-                Diagnostic::error(
-                    "output-collision",
-                    &doc.rel_path,
-                    doc.id_pos,
-                    format!(
-                        "id `{}` leaves no page name: it would be written over /{}",
-                        doc.id,
-                        &path[..path.len() - 1]
-                    ),
-                )
-                .with_hint("give the document an id with letters or digits"),
-            );
+            diags.push(collision(
+                doc,
+                format!(
+                    "id `{}` leaves no page name: it would be written over /{}",
+                    doc.id,
+                    &path[..path.len() - 1]
+                ),
+                "give the document an id with letters or digits",
+            ));
             continue;
         }
         let key = fingerprint(&[path.as_bytes()]);
@@ -453,22 +452,14 @@ pub fn collisions(kb: &KnowledgeBase) -> Vec<Diagnostic> {
             .filter(|&j| page_path(&kb.documents[j]) == path);
         // The same id twice is a `duplicate-id` already.
         if let Some(j) = same.filter(|&j| kb.documents[j].id != doc.id) {
-            diags.push(
-                Diagnostic::error(
-                    "output-collision",
-                    &doc.rel_path,
-                    doc.id_pos,
-                    format!(
-                        "`{}` and `{}` would both be written to /{}",
-                        doc.id,
-                        kb.documents[j].id,
-                        page_path(doc)
-                    ),
-                )
-                .with_hint(
-                    "ids that differ only in case or punctuation map to the same page; rename one",
+            diags.push(collision(
+                doc,
+                format!(
+                    "`{}` and `{}` would both be written to /{path}",
+                    doc.id, kb.documents[j].id
                 ),
-            );
+                "ids that differ only in case or punctuation map to the same page; rename one",
+            ));
         } else {
             seen.entry(key).or_insert(i);
         }
