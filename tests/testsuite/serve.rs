@@ -316,13 +316,12 @@ fn open_event_streams_do_not_take_the_workers() {
         let n = s.read(&mut first).unwrap();
         assert!(String::from_utf8_lossy(&first[..n]).starts_with("HTTP/1.1 200"));
     }
+    // Blocked workers would not answer at all while the streams are open;
+    // the bound only tells that from a slow answer on a loaded machine (a
+    // CI run under the browser tests once took 2.25 s).
     let started = Instant::now();
     assert!(server.page(PM_URL).contains("Pricing deploy"));
-    assert!(
-        started.elapsed() < Duration::from_secs(2),
-        "{:?}",
-        started.elapsed()
-    );
+    assert!(started.elapsed() < PATIENCE / 2, "{:?}", started.elapsed());
     drop(streams);
 }
 
