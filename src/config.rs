@@ -237,11 +237,12 @@ impl Config {
     }
 
     /// What `parse` cannot know: whether the theme folder exists under `root`.
-    /// `text` is the `hindsight.yaml` this config came from, to point into it.
+    /// `text` is the `hindsight.yaml` this config came from (as `read` gave
+    /// it, without a byte-order mark), to point into it.
     pub fn check_files(&self, root: &Path, text: &str) -> Result<(), Diagnostic> {
         if let Some(name) = &self.theme {
             if !root.join("themes").join(name).is_dir() {
-                let at = Located::new(text.strip_prefix('\u{feff}').unwrap_or(text));
+                let at = Located::new(text);
                 return Err(Diagnostic::error(
                     "config",
                     CONFIG_FILE,
@@ -340,7 +341,7 @@ impl Located {
 
     /// Where the value at `path` is; the file's start if it is not written.
     fn value(&self, path: &[&str]) -> Pos {
-        self.node(path).map_or(Pos::file_start(), node_pos)
+        self.node(path).map_or(Pos::file_start(), Node::pos)
     }
 
     /// Where the `i`th item of the list at `path` is, or the list.
@@ -349,15 +350,10 @@ impl Located {
             Some(Node {
                 value: Value::Seq(items),
                 ..
-            }) if i < items.len() => node_pos(&items[i]),
+            }) if i < items.len() => items[i].pos(),
             _ => self.value(path),
         }
     }
-}
-
-fn node_pos(node: &Node) -> Pos {
-    let len = node.scalar_str().map_or(1, |s| s.chars().count());
-    Pos::new(node.line, node.column, len)
 }
 
 #[cfg(test)]

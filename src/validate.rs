@@ -52,9 +52,9 @@ pub fn validate(doc: &mut Document, ctx: &Context) -> Vec<Diagnostic> {
             let (what, pos) = match (&template_name, doc.field("kind")) {
                 (Some(name), _) => (
                     format!("no template named `{name}`"),
-                    node_pos(doc.field("template").unwrap()),
+                    doc.field("template").unwrap().pos(),
                 ),
-                (None, Some(kind)) => (format!("unknown kind `{}`", doc.kind), node_pos(kind)),
+                (None, Some(kind)) => (format!("unknown kind `{}`", doc.kind), kind.pos()),
                 (None, None) if doc.kind.is_empty() => {
                     ("document has no kind".to_string(), Pos::file_start())
                 }
@@ -82,11 +82,6 @@ struct Validator<'a> {
     file: String,
     diags: Vec<Diagnostic>,
     ctx: &'a Context<'a>,
-}
-
-fn node_pos(node: &Node) -> Pos {
-    let len = node.scalar_str().map_or(1, |s| s.chars().count());
-    Pos::new(node.line, node.column, len)
 }
 
 impl Validator<'_> {
@@ -123,7 +118,7 @@ impl Validator<'_> {
                 };
                 self.error(
                     "unknown-field",
-                    node_pos(key),
+                    key.pos(),
                     format!("unknown field `{name}`"),
                     Some(hint),
                 );
@@ -151,7 +146,7 @@ impl Validator<'_> {
 
     /// Checks one value against its spec; true when it is valid.
     fn value(&mut self, spec: &FieldSpec, node: &Node, name: &str) -> bool {
-        let pos = node_pos(node);
+        let pos = node.pos();
         let wrong = |this: &mut Self, expected: String| {
             let key = name.rsplit('.').next().unwrap_or(name);
             let scalar = matches!(node.value, Value::Int(_) | Value::Float(_) | Value::Bool(_));
@@ -395,7 +390,7 @@ impl Validator<'_> {
                                     spec.keys.iter().map(|s| s.name.as_str()).collect();
                                 self.error(
                                     "unknown-field",
-                                    node_pos(k),
+                                    k.pos(),
                                     format!("unknown field `{name}.{key}`"),
                                     Some(format!("`{name}` takes: {}", known.join(", "))),
                                 );
@@ -415,7 +410,7 @@ impl Validator<'_> {
             && meta.status.as_deref() == Some("resolved")
             && meta.resolved().is_none()
         {
-            let at = doc.field("status").map_or(Pos::file_start(), node_pos);
+            let at = doc.field("status").map_or(Pos::file_start(), Node::pos);
             if doc.field("resolved_at").is_none() {
                 self.error(
                     "missing-field",
@@ -430,7 +425,9 @@ impl Validator<'_> {
             let Some(t) = t else { continue };
             if let Some((j, prev)) = latest {
                 if *t < prev {
-                    let at = doc.field(MILESTONES[i]).map_or(Pos::file_start(), node_pos);
+                    let at = doc
+                        .field(MILESTONES[i])
+                        .map_or(Pos::file_start(), Node::pos);
                     self.error(
                         "timestamp-order",
                         at,
@@ -566,7 +563,7 @@ impl Validator<'_> {
         if due < self.ctx.today {
             let at = doc
                 .field("last_reviewed")
-                .map_or(Pos::file_start(), node_pos);
+                .map_or(Pos::file_start(), Node::pos);
             self.diags.push(
                 Diagnostic::warning(
                     "stale-runbook",
@@ -641,7 +638,7 @@ fn extract(name: &str, spec: &FieldSpec, node: &Node, meta: &mut Meta) {
                     field: name.into(),
                     target: t,
                     to: target_kind(spec),
-                    pos: node_pos(node),
+                    pos: node.pos(),
                 });
             }
         }
@@ -653,7 +650,7 @@ fn extract(name: &str, spec: &FieldSpec, node: &Node, meta: &mut Meta) {
                             field: name.into(),
                             target: t,
                             to: target_kind(item),
-                            pos: node_pos(n),
+                            pos: n.pos(),
                         });
                     }
                 }

@@ -48,6 +48,12 @@ impl Node {
     }
 
     /// A scalar as text, whatever YAML resolved it to (`tier: 1` and `tier: "1"`).
+    /// Where the node is, as wide as its scalar text: what diagnostics point at.
+    pub fn pos(&self) -> crate::diagnostic::Pos {
+        let len = self.scalar_str().map_or(1, |s| s.chars().count());
+        crate::diagnostic::Pos::new(self.line, self.column, len)
+    }
+
     pub fn scalar_text(&self) -> Option<String> {
         self.scalar_str().map(Cow::into_owned)
     }
