@@ -294,6 +294,13 @@ pub fn structure(text: &str, body_start: usize) -> Structure {
             }
             Event::End(TagEnd::List(_)) => list_depth = list_depth.saturating_sub(1),
             Event::Start(Tag::Item) => {
+                // pulldown-cmark can start a nested item at the line break
+                // before it (after a `\r\n`): items start on their own line.
+                let breaks = text[range.clone()]
+                    .bytes()
+                    .take_while(|b| matches!(b, b'\r' | b'\n'))
+                    .count();
+                let range = (range.start + breaks).min(range.end)..range.end;
                 if list_depth == 1 {
                     items.push(range.clone());
                 }
