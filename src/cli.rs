@@ -90,22 +90,9 @@ pub fn main() -> ExitCode {
 /// Reports a problem that stopped the run, in `format` like every other
 /// diagnostic (a broken `hindsight.yaml` quotes its line), and exits 2.
 pub fn setup_failed(e: SetupError, format: Format) -> ExitCode {
-    let d: &diagnostic::Diagnostic = &e.diagnostic;
-    if format == Format::Human && e.source.is_none() {
-        // No text to quote (no content folder, an unreadable file): a
-        // snippet would show an empty line, so the message alone.
-        let hint = d
-            .hint
-            .as_ref()
-            .map(|h| format!("\n  help: {h}"))
-            .unwrap_or_default();
-        eprintln!("error[{}]: {}: {}{hint}", d.code, d.file, d.message);
-        if d.line > 1 {
-            eprintln!("  at {}:{}:{}", d.file, d.line, d.column);
-        }
-    } else {
-        print_diagnostics(std::slice::from_ref(d), format, &e.sources());
-    }
+    // Without a text to quote (no content folder, an unreadable file), the
+    // human renderer shows the place alone.
+    print_diagnostics(std::slice::from_ref(&*e.diagnostic), format, &e.sources());
     ExitCode::from(2)
 }
 
