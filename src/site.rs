@@ -1733,7 +1733,7 @@ fn page_view<'a>(ctx: &'a Shared<'a>, cache: &Cache, i: usize) -> (PageView<'a>,
                 .filter_map(|(name, t)| {
                     Some((
                         name.trim_end_matches("_at").to_string(),
-                        t?.format("%Y-%m-%d %H:%M %:z").to_string(),
+                        minute_text(&t?, true),
                     ))
                 })
                 .collect()
@@ -1878,6 +1878,40 @@ fn is_incident_like(kb: &KnowledgeBase, j: usize) -> bool {
         || (d.kind == "postmortem" && d.meta.incident.is_none() && d.meta.started().is_some())
 }
 
+/// `2026-01-02 04:47`, and ` -07:00` after it `with_offset`: what chrono's
+/// `format` gives for `%Y-%m-%d %H:%M %:z`, without parsing the pattern on
+/// every timeline entry of every page.
+fn minute_text(t: &DateTime<FixedOffset>, with_offset: bool) -> String {
+    use chrono::{Datelike, Timelike};
+    use std::fmt::Write;
+    if !(0..=9999).contains(&t.year()) {
+        // chrono signs and widens such years; leave them to it.
+        let pattern = if with_offset {
+            "%Y-%m-%d %H:%M %:z"
+        } else {
+            "%Y-%m-%d %H:%M"
+        };
+        return t.format(pattern).to_string();
+    }
+    let mut out = String::with_capacity(24);
+    let _ = write!(
+        out,
+        "{:04}-{:02}-{:02} {:02}:{:02}",
+        t.year(),
+        t.month(),
+        t.day(),
+        t.hour(),
+        t.minute()
+    );
+    if with_offset {
+        let secs = t.offset().local_minus_utc();
+        let sign = if secs < 0 { '-' } else { '+' };
+        let minutes = secs.unsigned_abs() / 60;
+        let _ = write!(out, " {sign}{:02}:{:02}", minutes / 60, minutes % 60);
+    }
+    out
+}
+
 /// Up to five incidents sharing the most services and tags with this one.
 /// Candidates come from the service index, so this stays linear in practice.
 fn similar_incidents(ctx: &Shared<'_>, i: usize) -> Vec<usize> {
@@ -1886,38 +1920,52 @@ fn similar_incidents(ctx: &Shared<'_>, i: usize) -> Vec<usize> {
         return vec![];
     }
     let me = &summaries[i];
-    // The newest incidents of each shared service are enough to find look-alikes,
-    // and the cap keeps this linear on knowledge bases with thousands per service.
-    let mut candidates: Vec<usize> = me
-        .services
-        .iter()
-        .flat_map(|s| {
-            ctx.by_service
+    let (my_services, my_tags) = ctx.keys(i);
+    let my_tag_bits = tag_bits(my_tags);
+    // Each candidate is scored once; a per-thread mark per document replaces
+    // sorting and deduplicating the candidate list (most of this function's
+    // time when it did).
+    let mut scored: Vec<(usize, usize)> = vec![];
+    SEEN.with_borrow_mut(|(mark, seen)| {
+        let n = summaries.len();
+        if seen.len() != n || *mark == u32::MAX {
+            *seen = vec![0; n];
+            *mark = 0;
+        }
+        *mark += 1;
+        // The newest incidents of each shared service are enough to find
+        // look-alikes, and the cap keeps this linear on knowledge bases with
+        // thousands per service.
+        for s in &me.services {
+            for &j in ctx
+                .by_service
                 .get(s.as_str())
                 .into_iter()
                 .flatten()
                 .take(SIMILAR_CANDIDATES)
-                .copied()
-        })
-        .collect();
-    candidates.sort_unstable();
-    candidates.dedup();
-    // Services and tags compare as interned numbers: this runs for every page.
-    let (my_services, my_tags) = ctx.keys(i);
-    // A document has a few services and tags: a scan beats a binary search.
-    let count = |theirs: &[u64], mine: &[u64]| theirs.iter().filter(|x| mine.contains(x)).count();
+            {
+                if j == i || seen[j] == *mark {
+                    continue;
+                }
+                seen[j] = *mark;
+                let (services, tags) = ctx.keys(j);
+                // Services and tags compare as interned numbers; a document
+                // has a few of each, so a scan beats a binary search.
+                let shared_services = count(services, my_services);
+                // A score of 3 needs a shared tag unless two services are
+                // shared; disjoint tag bits rule one out without a scan.
+                if shared_services < 2 && tag_bits(tags) & my_tag_bits == 0 {
+                    continue;
+                }
+                let score = 2 * shared_services + count(tags, my_tags);
+                if score >= 3 {
+                    scored.push((score, j));
+                }
+            }
+        }
+    });
     let graph = &kb.graph;
-    let mut scored: Vec<(usize, usize)> = candidates
-        .into_iter()
-        .filter(|&j| j != i)
-        .map(|j| {
-            let (services, tags) = ctx.keys(j);
-            (count(services, my_services) * 2 + count(tags, my_tags), j)
-        })
-        .filter(|(s, j)| {
-            *s >= 3 && !graph.outgoing[i].contains(j) && !graph.backlinks[i].contains(j)
-        })
-        .collect();
+    scored.retain(|(_, j)| !graph.outgoing[i].contains(j) && !graph.backlinks[i].contains(j));
     // Best score, then newest, then document order (as a stable sort of
     // the ascending candidates would give): only the first five are sorted.
     let order = |a: &(usize, usize), b: &(usize, usize)| {
@@ -1934,6 +1982,23 @@ fn similar_incidents(ctx: &Shared<'_>, i: usize) -> Vec<usize> {
 }
 
 const SIMILAR_CANDIDATES: usize = 200;
+
+thread_local! {
+    /// `similar_incidents`' scratch: a call's mark, and the last mark each
+    /// document was seen with.
+    static SEEN: std::cell::RefCell<(u32, Vec<u32>)> = const { std::cell::RefCell::new((0, Vec::new())) };
+}
+
+/// How many of `theirs` are in `mine`.
+fn count(theirs: &[u64], mine: &[u64]) -> usize {
+    theirs.iter().filter(|x| mine.contains(x)).count()
+}
+
+/// A 64-bit summary of tag hashes: two documents whose bits don't meet
+/// share no tag.
+fn tag_bits(tags: &[u64]) -> u64 {
+    tags.iter().fold(0, |bits, t| bits | 1 << (t >> 58))
+}
 
 /// Indexes computed once per build and shared by every page.
 struct Shared<'a> {
@@ -2104,7 +2169,7 @@ fn timeline_view(
                     .map_or(t, |s| t.with_timezone(s.offset()))
             });
             let time = match (at, e.time) {
-                (Some(at), _) => at.format("%Y-%m-%d %H:%M").to_string(),
+                (Some(at), _) => minute_text(&at, false),
                 (None, Some(t)) => t.time.format("%H:%M").to_string(),
                 (None, None) => String::new(),
             };
@@ -2125,7 +2190,7 @@ fn timeline_view(
             let label = name.trim_end_matches("_at");
             let zone = m.started().map_or(*t.offset(), |s| *s.offset());
             let t = t.with_timezone(&zone);
-            let minute = t.format("%Y-%m-%d %H:%M").to_string();
+            let minute = minute_text(&t, false);
             if let Some((_, item)) = items
                 .iter_mut()
                 .find(|(_, it)| it.time == minute && it.milestone.is_none())
