@@ -245,6 +245,9 @@ struct PageView<'a> {
     timeline: Vec<TimelineItem>,
     /// `timeline` and `action_items` as page.html prints them (see `timeline_rows`).
     timeline_html: String,
+    /// The offset `timeline`'s times are in (`UTC-07:00`), when they share
+    /// one: the incident's start offset.
+    timeline_zone: Option<String>,
     action_items: Vec<ActionItemView>,
     action_items_html: String,
     backlinks: Vec<tera::Value>,
@@ -1852,6 +1855,9 @@ fn page_view<'a>(ctx: &'a Shared<'a>, cache: &Cache, i: usize) -> (PageView<'a>,
         durations,
         milestones,
         timeline_html: timeline_rows(&timeline),
+        timeline_zone: incident_meta
+            .and_then(|m| m.started())
+            .map(|s| zone_name(s.offset())),
         timeline,
         action_items_html: action_item_rows(&action_items),
         action_items,
@@ -1876,6 +1882,17 @@ fn is_incident_like(kb: &KnowledgeBase, j: usize) -> bool {
     let d = &kb.documents[j];
     d.kind == "incident"
         || (d.kind == "postmortem" && d.meta.incident.is_none() && d.meta.started().is_some())
+}
+
+/// `UTC` or `UTC+05:30`: what a reader needs to place a timeline's times.
+fn zone_name(offset: &FixedOffset) -> String {
+    let secs = offset.local_minus_utc();
+    if secs == 0 {
+        return "UTC".into();
+    }
+    let minutes = secs.unsigned_abs() / 60;
+    let sign = if secs < 0 { '-' } else { '+' };
+    format!("UTC{sign}{:02}:{:02}", minutes / 60, minutes % 60)
 }
 
 /// `2026-01-02 04:47`, and ` -07:00` after it `with_offset`: what chrono's

@@ -606,6 +606,21 @@ fn links_in_timelines_and_action_items_go_to_pages() {
 }
 
 #[test]
+fn a_drawn_timeline_names_the_offset_of_its_times() {
+    let (_tmp, out) = build_ok(&repo_root(), &[]);
+    // Its incident started at 09:31+02:00: the entries are read there.
+    let page = read(&out, "postmortems/pm-2026-006/index.html");
+    let block = page
+        .split("<section class=\"timeline-block\"")
+        .nth(1)
+        .expect("a drawn timeline");
+    assert!(block.contains("Times are UTC+02:00."), "{block}");
+    assert!(block.contains("<time>2026-07-14 09:42</time>"), "{block}");
+    let page = read(&out, "postmortems/pm-2026-001/index.html");
+    assert!(page.contains("Times are UTC."), "an offset of zero is UTC");
+}
+
+#[test]
 fn root_relative_md_links_go_to_pages_under_the_base_url() {
     let kb = scratch_copy("valid"); // base_url: /kb/
     let pm = kb
