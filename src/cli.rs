@@ -92,7 +92,7 @@ pub fn main() -> ExitCode {
 pub fn setup_failed(e: SetupError, format: Format) -> ExitCode {
     // Without a text to quote (no content folder, an unreadable file), the
     // human renderer shows the place alone.
-    print_diagnostics(std::slice::from_ref(&*e.diagnostic), format, &e.sources());
+    print_diagnostics(&e.diagnostics, format, &e.sources());
     ExitCode::from(2)
 }
 

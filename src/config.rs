@@ -94,7 +94,22 @@ impl Config {
         }
     }
 
-    pub fn parse(text: &str) -> Result<Config, Diagnostic> {
+    /// The configuration in `text`, or every problem in it: serde stops at
+    /// the first key or type it refuses; past that, each value is checked.
+    pub fn parse(text: &str) -> Result<Config, Vec<Diagnostic>> {
+        Self::checked(text, |_| None)
+    }
+
+    /// `parse`, and what it cannot know: whether the theme folder exists
+    /// under `root`.
+    pub fn load(root: &Path, text: &str) -> Result<Config, Vec<Diagnostic>> {
+        Self::checked(text, |config| config.check_files(root, text).err())
+    }
+
+    fn checked(
+        text: &str,
+        files: impl Fn(&Config) -> Option<Diagnostic>,
+    ) -> Result<Config, Vec<Diagnostic>> {
         let text = text.strip_prefix('\u{feff}').unwrap_or(text);
         if text.trim().is_empty() {
             return Ok(Config::default());
@@ -103,21 +118,27 @@ impl Config {
             let pos = e
                 .location()
                 .map_or(Pos::file_start(), |l| within(text, l.line(), l.column()));
-            Diagnostic::error(
+            vec![Diagnostic::error(
                 "config",
                 CONFIG_FILE,
                 pos,
                 format!("invalid configuration: {e}"),
             )
-            .with_hint("see docs/configuration.md for every option")
+            .with_hint("see docs/configuration.md for every option")]
         })?;
-        config.check(&Located::new(text))?;
-        Ok(config)
+        let mut problems = config.check(&Located::new(text));
+        problems.extend(files(&config));
+        crate::diagnostic::sort(&mut problems);
+        if problems.is_empty() {
+            Ok(config)
+        } else {
+            Err(problems)
+        }
     }
 
     /// The values serde accepted but that make no sense, each at its place in
-    /// the file. The first problem in the file is reported.
-    fn check(&self, at: &Located) -> Result<(), Diagnostic> {
+    /// the file, in file order.
+    fn check(&self, at: &Located) -> Vec<Diagnostic> {
         let mut problems = vec![];
         let mut bad = |pos: Pos, msg: String, hint: String| {
             problems.push(Diagnostic::error("config", CONFIG_FILE, pos, msg).with_hint(hint));
@@ -230,18 +251,16 @@ impl Config {
             }
         }
         crate::diagnostic::sort(&mut problems);
-        match problems.into_iter().next() {
-            Some(first) => Err(first),
-            None => Ok(()),
-        }
+        problems
     }
 
-    /// What `parse` cannot know: whether the theme folder exists under `root`.
+    /// Whether the theme folder exists under `root`.
     /// `text` is the `hindsight.yaml` this config came from (as `read` gave
     /// it, without a byte-order mark), to point into it.
     pub fn check_files(&self, root: &Path, text: &str) -> Result<(), Diagnostic> {
         if let Some(name) = &self.theme {
-            if !root.join("themes").join(name).is_dir() {
+            // A name `parse` refused is not looked for.
+            if theme_name_problem(name).is_none() && !root.join("themes").join(name).is_dir() {
                 let at = Located::new(text);
                 return Err(Diagnostic::error(
                     "config",
@@ -360,9 +379,24 @@ impl Located {
 mod tests {
     use super::*;
 
+    /// The one problem a test's configuration has.
+    fn first(mut problems: Vec<Diagnostic>) -> Diagnostic {
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        problems.remove(0)
+    }
+
+    #[test]
+    fn every_problem_is_reported_in_file_order() {
+        let text = "max_file_size: 0\nrepo_url: ftp://x\npolicies:\n  postmortem_due_days: -1\n  runbook_review_every: 0d\n";
+        let problems = Config::parse(text).unwrap_err();
+        let lines: Vec<usize> = problems.iter().map(|d| d.line).collect();
+        assert_eq!(lines, [1, 2, 4, 5], "{problems:?}");
+    }
+
     #[test]
     fn unknown_keys_are_refused_with_a_line() {
-        let err = Config::parse("title: x\npolicies:\n  postmortem_due_dayz: 3\n").unwrap_err();
+        let err =
+            first(Config::parse("title: x\npolicies:\n  postmortem_due_dayz: 3\n").unwrap_err());
         assert_eq!(err.code, "config");
         assert_eq!(err.line, 3);
         assert!(
@@ -374,7 +408,7 @@ mod tests {
 
     /// The `config` error of `text`: its line, column and message.
     fn refused(text: &str) -> (usize, usize, String) {
-        let err = Config::parse(text).expect_err(text);
+        let err = first(Config::parse(text).expect_err(text));
         assert_eq!(err.code, "config", "{text}");
         assert!(err.hint.is_some(), "{text}: no hint for {}", err.message);
         (err.line, err.column, err.message)
@@ -497,7 +531,7 @@ mod tests {
         let (line, column, message) = refused("title: x\nseverities: [P0, P1]\n");
         assert_eq!((line, column), (2, 13), "{message}");
         assert!(message.contains("default"), "{message}");
-        let err = Config::parse("severities: [P0, P1]\n").unwrap_err();
+        let err = first(Config::parse("severities: [P0, P1]\n").unwrap_err());
         let hint = err.hint.unwrap();
         assert!(
             hint.contains("policies.postmortem_required_for") && hint.contains("[P0, P1]"),

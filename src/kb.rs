@@ -44,28 +44,30 @@ pub struct KnowledgeBase {
 /// A problem that stops the run before content is looked at (exit code 2).
 #[derive(Debug)]
 pub struct SetupError {
-    /// Boxed: results carry it, and it is rare.
-    pub diagnostic: Box<Diagnostic>,
-    /// The text of the file the diagnostic points into, when it was read
-    /// (`hindsight.yaml`), so that its snippet quotes the line.
+    /// Every problem found (all in one file: `hindsight.yaml` has several
+    /// values to check), in file order.
+    pub diagnostics: Vec<Diagnostic>,
+    /// The text of the file the diagnostics point into, when it was read
+    /// (`hindsight.yaml`), so that their snippets quote the lines.
     pub source: Option<String>,
 }
 
 impl From<Diagnostic> for SetupError {
     fn from(diagnostic: Diagnostic) -> Self {
         SetupError {
-            diagnostic: Box::new(diagnostic),
+            diagnostics: vec![diagnostic],
             source: None,
         }
     }
 }
 
 impl SetupError {
-    /// The diagnostic's file and its text, for `diagnostic::render`.
+    /// The diagnostics' file and its text, for `diagnostic::render`.
     pub fn sources(&self) -> diagnostic::Sources<'_> {
         self.source
             .iter()
-            .map(|text| (self.diagnostic.file.as_str(), text.as_str()))
+            .zip(&self.diagnostics)
+            .map(|(text, d)| (d.file.as_str(), text.as_str()))
             .collect()
     }
 }
@@ -89,15 +91,11 @@ pub fn open(root: &Path, today: NaiveDate) -> Result<KnowledgeBase, SetupError> 
     let config = match Config::read(root)? {
         Some(text) => {
             // The theme folder is looked for here, where the root is known.
-            let checked = Config::parse(&text).and_then(|config| {
-                config.check_files(root, &text)?;
-                Ok(config)
-            });
-            match checked {
+            match Config::load(root, &text) {
                 Ok(config) => config,
-                Err(diagnostic) => {
+                Err(diagnostics) => {
                     return Err(SetupError {
-                        diagnostic: Box::new(diagnostic),
+                        diagnostics,
                         source: Some(text),
                     })
                 }

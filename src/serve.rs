@@ -891,11 +891,12 @@ fn watch_and_rebuild(
         let started = Instant::now();
         if let Err(e) = workspace.apply(&changes) {
             // A broken hindsight.yaml is no document: its text comes with the error.
-            let errors = vec![*e.diagnostic];
+            let errors = e.diagnostics;
             let texts: Vec<(String, String)> = e
                 .source
-                .map(|text| (errors[0].file.clone(), text))
                 .into_iter()
+                .zip(&errors)
+                .map(|(text, d)| (d.file.clone(), text))
                 .collect();
             print_errors(&errors, &workspace.kb, &texts);
             remember_sources(shared, &errors, &workspace, texts);

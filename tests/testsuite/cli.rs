@@ -346,6 +346,28 @@ fn bad_config_values_are_errors_at_their_line_and_column() {
     assert!(run.code != 2, "{}{}", run.stdout, run.stderr);
 }
 
+/// A configuration with several bad values gets them all in one run, in
+/// file order, not one per attempt.
+#[test]
+fn every_bad_config_value_is_reported_at_once() {
+    let kb = scratch_copy("valid");
+    std::fs::write(
+        kb.path().join("hindsight.yaml"),
+        "title: x\nrepo_url: ftp://x\nmax_file_size: 0\ntheme: nope\n",
+    )
+    .unwrap();
+    let run = check(kb.path(), &["--format", "json"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    let at: Vec<(usize, usize)> = run
+        .diagnostics()
+        .iter()
+        .map(|d| (d.line, d.column))
+        .collect();
+    assert_eq!(at, [(2, 11), (3, 16), (4, 8)], "{}", run.stdout);
+    let run = check(kb.path(), &[]);
+    assert!(run.stderr.contains("3 errors"), "{}", run.stderr);
+}
+
 #[test]
 fn missing_content_exits_2() {
     let empty = tempfile::tempdir().unwrap();

@@ -22,7 +22,7 @@ fn diagnose_dir(root: &Path) -> Found {
     let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 26).unwrap();
     let diags = match kb::open(root, today) {
         Ok(kb) => kb.diagnostics,
-        Err(setup) => vec![*setup.diagnostic],
+        Err(setup) => setup.diagnostics,
     };
     diags
         .into_iter()
