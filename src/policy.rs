@@ -19,12 +19,82 @@ pub fn incident_meta<'a>(
     graph: &LinkGraph,
     doc: &'a Document,
 ) -> Option<&'a Meta> {
-    if doc.meta.started().is_some() {
-        return Some(&doc.meta);
-    }
-    let i = graph.get(doc.meta.incident.as_deref()?)?;
+    // The incident it names comes first: its fields are the ones the metrics
+    // count (a postmortem repeating them differently gets `incident-mismatch`).
     // An incident whose `started_at` is missing or invalid governs nothing.
-    docs[i].meta.started().is_some().then_some(&docs[i].meta)
+    let named = doc.meta.incident.as_deref().and_then(|id| graph.get(id));
+    match named
+        .map(|i| &docs[i].meta)
+        .filter(|m| m.started().is_some())
+    {
+        Some(m) => Some(m),
+        None => doc.meta.started().is_some().then_some(&doc.meta),
+    }
+}
+
+/// A postmortem's incident fields that contradict the incident it names:
+/// the page and the metrics show the incident's, so the postmortem's value
+/// would be silently ignored.
+fn check_incident_fields(docs: &[Document], graph: &LinkGraph, doc: &Document) -> Vec<Diagnostic> {
+    let Some(id) = doc.meta.incident.as_deref() else {
+        return vec![];
+    };
+    let Some(incident) = graph
+        .get(id)
+        .map(|i| &docs[i])
+        .filter(|d| d.kind == "incident")
+    else {
+        return vec![];
+    };
+    let (mine, theirs) = (&doc.meta, &incident.meta);
+    let mut differing: Vec<(&str, String, String)> = vec![];
+    let text = |v: &Option<String>| v.clone().unwrap_or_default();
+    if mine.severity.is_some() && theirs.severity.is_some() && mine.severity != theirs.severity {
+        differing.push(("severity", text(&mine.severity), text(&theirs.severity)));
+    }
+    fn set(v: &[String]) -> std::collections::BTreeSet<&str> {
+        v.iter().map(String::as_str).collect()
+    }
+    if !mine.services.is_empty() && set(&mine.services) != set(&theirs.services) {
+        differing.push((
+            "services",
+            mine.services.join(", "),
+            theirs.services.join(", "),
+        ));
+    }
+    if mine.commander.is_some() && theirs.commander.is_some() {
+        let handle = |v: &Option<String>| text(v).trim_start_matches('@').to_string();
+        if handle(&mine.commander) != handle(&theirs.commander) {
+            differing.push(("commander", text(&mine.commander), text(&theirs.commander)));
+        }
+    }
+    for (k, name) in crate::model::MILESTONES.iter().enumerate() {
+        // Equal instants written in other offsets agree.
+        if let (Some(a), Some(b)) = (mine.milestones[k], theirs.milestones[k]) {
+            if a != b {
+                differing.push((name, a.to_rfc3339(), b.to_rfc3339()));
+            }
+        }
+    }
+    differing
+        .into_iter()
+        .filter_map(|(field, mine, theirs)| {
+            let node = doc.field(field)?;
+            Some(
+                Diagnostic::warning(
+                    "incident-mismatch",
+                    &doc.rel_path,
+                    node.pos(),
+                    format!("`{field}` is `{mine}` here but `{theirs}` in its incident {id}"),
+                )
+                .with_hint(format!(
+                    "pages and metrics use the incident's `{field}`: remove `{field}:` from \
+                     the postmortem, or correct it in {}",
+                    incident.rel_path
+                )),
+            )
+        })
+        .collect()
 }
 
 /// Resolves timeline entries to instants. A bare time takes the date of the
@@ -130,7 +200,8 @@ pub fn check_timelines_again(
 }
 
 fn check_timeline(docs: &[Document], graph: &LinkGraph, doc: &Document) -> Vec<Diagnostic> {
-    let mut diags = vec![];
+    // Reads the same two documents as the timeline, so it is memoized with it.
+    let mut diags = check_incident_fields(docs, graph, doc);
     let entries = &doc.structure.timeline;
     if entries.is_empty() {
         return diags;

@@ -440,6 +440,14 @@ pub const RULES: &[Rule] = &[
         "Check the entry's time and the incident's `started_at` and `resolved_at`.",
     ),
     rule(
+        "incident-mismatch",
+        Warning,
+        "policy",
+        "A postmortem with `incident:` repeats one of its incident's fields (`severity`, `services`, `commander`, a timestamp) with another value.",
+        "Pages and metrics use the incident's value, so the postmortem's would be silently ignored; the two documents should tell one story.",
+        "Remove the field from the postmortem (it shows its incident's), or correct it in the incident.",
+    ),
+    rule(
         "postmortem-overdue",
         Error,
         "policy",

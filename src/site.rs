@@ -381,14 +381,15 @@ fn summarize(kb: &KnowledgeBase, i: usize) -> DocSummary {
     let doc = &kb.documents[i];
     let m = &doc.meta;
     let incident = policy::incident_meta(&kb.documents, &kb.graph, doc);
-    let severity = m
-        .severity
-        .clone()
-        .or_else(|| incident.and_then(|im| im.severity.clone()));
-    let services = if m.services.is_empty() {
-        incident.map(|im| im.services.clone()).unwrap_or_default()
-    } else {
-        m.services.clone()
+    // The incident a postmortem names wins over fields it repeats, as in
+    // the metrics (`incident-mismatch` warns where they differ).
+    let named = incident.filter(|im| !std::ptr::eq(*im, m));
+    let severity = named
+        .and_then(|im| im.severity.clone())
+        .or_else(|| m.severity.clone());
+    let services = match named {
+        Some(im) if !im.services.is_empty() => im.services.clone(),
+        _ => m.services.clone(),
     };
     let date: Option<NaiveDate> = incident
         .and_then(|im| im.started())

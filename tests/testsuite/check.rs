@@ -330,6 +330,59 @@ fn valid_fixture_timeline_over_midnight_is_checked() {
 }
 
 #[test]
+fn a_postmortem_contradicting_its_incident_is_warned_and_shows_the_incident() {
+    let kb = scratch_copy("valid");
+    let pm = kb
+        .path()
+        .join("content/postmortems/pm-2026-001-checkout-outage.md");
+    // Repeating the incident's fields is fine: the same services in another
+    // order, the same instant in another offset, a handle without its `@`.
+    edit(
+        &pm,
+        "incident: INC-2026-001\n",
+        "incident: INC-2026-001\nseverity: SEV1\nservices: [payments, checkout]\n\
+         started_at: 2026-03-14T22:40:00Z\ncommander: dana\n",
+    );
+    let run = check(kb.path(), &["--format", "json"]);
+    assert_eq!(run.diagnostics().len(), 0, "{}", run.stdout);
+    edit(&pm, "severity: SEV1", "severity: SEV3");
+    edit(
+        &pm,
+        "started_at: 2026-03-14T22:40:00Z",
+        "started_at: 2026-03-14T22:10:00Z",
+    );
+    let run = check(kb.path(), &["--format", "json"]);
+    let found: Vec<_> = run
+        .diagnostics()
+        .iter()
+        .map(|d| (d.code.clone(), d.line, d.column))
+        .collect();
+    let mismatch = "incident-mismatch".to_string();
+    assert_eq!(
+        found,
+        [(mismatch.clone(), 5, 11), (mismatch, 7, 13)],
+        "{}",
+        run.stdout
+    );
+    assert_eq!(run.code, 0, "a warning");
+    // The page shows what the metrics count: the incident's severity.
+    let out = tempfile::tempdir().unwrap();
+    let site = out.path().join("site");
+    let built = crate::site::build(kb.path(), Some(&site), &[]);
+    assert_eq!(built.code, 0, "{}", built.stderr);
+    let page = std::fs::read_to_string(site.join("postmortems/pm-2026-001/index.html")).unwrap();
+    let card = page.split("<header class=\"card\">").nth(1).unwrap();
+    assert!(
+        card.contains(">SEV1<") && !card.contains(">SEV3<"),
+        "{card}"
+    );
+    assert!(
+        card.contains(">TTR</dt><dd>2h 05m</dd>"),
+        "the incident's start: {card}"
+    );
+}
+
+#[test]
 fn valid_fixture_non_utc_window_is_checked() {
     let kb = scratch_copy("valid");
     let pm = kb

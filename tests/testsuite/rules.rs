@@ -800,6 +800,26 @@ fn timeline_window() {
 }
 
 #[test]
+fn incident_mismatch() {
+    let bad = with(
+        POSTMORTEM,
+        "authors: [dana]",
+        "authors: [dana]\nseverity: SEV1",
+    );
+    let same = with(
+        POSTMORTEM,
+        "authors: [dana]",
+        "authors: [dana]\nseverity: SEV3",
+    );
+    rule(
+        "incident-mismatch",
+        &[(INC, INCIDENT), (PM, &bad)],
+        (PM, 6),
+        &[(INC, INCIDENT), (PM, &same)],
+    );
+}
+
+#[test]
 fn postmortem_overdue() {
     let sev1 = with(INCIDENT, "severity: SEV3", "severity: SEV1");
     rule(
