@@ -247,18 +247,27 @@ const SUGGESTED: &[(&str, &[&str])] = &[
 ];
 
 /// Builds the new document: id, file name, front matter and body.
+/// ` (did you mean `X`?)` when `word` looks like a typo of a candidate.
+fn did_you_mean(word: &str, candidates: &[&str]) -> String {
+    crate::validate::closest(word, candidates)
+        .map(|c| format!(" (did you mean `{c}`?)"))
+        .unwrap_or_default()
+}
+
 pub fn new_document(kb: &KnowledgeBase, req: &NewRequest) -> Result<NewDocument, String> {
     let template_name = req.template.clone().unwrap_or_else(|| req.kind.clone());
     let Some(template) = kb.templates.by_name.get(&template_name) else {
         let names: Vec<&str> = kb.templates.by_name.keys().map(String::as_str).collect();
         return Err(match &req.template {
             Some(name) => format!(
-                "no template named `{name}`; templates: {}",
+                "no template named `{name}`{}; templates: {}",
+                did_you_mean(name, &names),
                 names.join(", ")
             ),
             None => format!(
-                "unknown kind `{}`; kinds: {}",
+                "unknown kind `{}`{}; kinds: {}",
                 req.kind,
+                did_you_mean(&req.kind, &kb.templates.kinds()),
                 kb.templates.kinds().join(", ")
             ),
         });
@@ -290,14 +299,33 @@ pub fn new_document(kb: &KnowledgeBase, req: &NewRequest) -> Result<NewDocument,
                     doc.kind
                 ))
             }
-            None => return Err(format!("--incident: no incident has the id `{id}`")),
+            None => {
+                let ids: Vec<&str> = kb
+                    .documents
+                    .iter()
+                    .filter(|d| d.kind == "incident")
+                    .map(|d| d.id.as_str())
+                    .collect();
+                return Err(format!(
+                    "--incident: no incident has the id `{id}`{}",
+                    did_you_mean(id, &ids)
+                ));
+            }
         },
         None => None,
     };
     if let Some(sev) = &req.severity {
         if !kb.config.severities.contains(sev) {
             return Err(format!(
-                "--severity: `{sev}` is not a severity; use one of {}",
+                "--severity: `{sev}` is not a severity{}; use one of {}",
+                did_you_mean(
+                    sev,
+                    &kb.config
+                        .severities
+                        .iter()
+                        .map(String::as_str)
+                        .collect::<Vec<_>>()
+                ),
                 kb.config.severities.join(", ")
             ));
         }
@@ -305,8 +333,15 @@ pub fn new_document(kb: &KnowledgeBase, req: &NewRequest) -> Result<NewDocument,
     if kb.graph.has_catalog {
         for s in &req.services {
             if kb.doc(s).is_none_or(|d| d.kind != "service") {
+                let ids: Vec<&str> = kb
+                    .documents
+                    .iter()
+                    .filter(|d| d.kind == "service")
+                    .map(|d| d.id.as_str())
+                    .collect();
                 return Err(format!(
-                    "--service: the service catalog (content/services/) has no `{s}`; add it first or fix the name"
+                    "--service: the service catalog (content/services/) has no `{s}`{}; add it first or fix the name",
+                    did_you_mean(s, &ids)
                 ));
             }
         }
@@ -884,6 +919,28 @@ mod tests {
             "have no `severity` field",
         ]) {
             assert!(m.contains(expected), "{m}");
+        }
+        assert!(!messages[1].contains("did you mean"), "{}", messages[1]);
+        // A typo gets its likely meaning.
+        for (request, suggestion) in [
+            (
+                NewRequest {
+                    kind: "postmorten".into(),
+                    ..Default::default()
+                },
+                "(did you mean `postmortem`?)",
+            ),
+            (
+                NewRequest {
+                    kind: "incident".into(),
+                    severity: Some("sev2".into()),
+                    ..Default::default()
+                },
+                "(did you mean `SEV2`?)",
+            ),
+        ] {
+            let m = new_document(&kb, &request).unwrap_err();
+            assert!(m.contains(suggestion), "{m}");
         }
     }
 
