@@ -606,6 +606,18 @@ fn links_in_timelines_and_action_items_go_to_pages() {
 }
 
 #[test]
+fn impact_figures_are_grouped_by_thousands() {
+    let (_tmp, out) = build_ok(&repo_root(), &[]);
+    // users_affected: 3412, customer_minutes: 21000 in its front matter.
+    let page = read(&out, "incidents/inc-2026-007/index.html");
+    assert!(
+        page.contains("<dt>Impact</dt><dd>3,412 users · 21,000 customer-minutes</dd>"),
+        "{}",
+        page.split("<dl class=\"facts\">").nth(1).unwrap_or(&page)
+    );
+}
+
+#[test]
 fn a_drawn_timeline_names_the_offset_of_its_times() {
     let (_tmp, out) = build_ok(&repo_root(), &[]);
     // Its incident started at 09:31+02:00: the entries are read there.
