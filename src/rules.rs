@@ -342,6 +342,14 @@ pub const RULES: &[Rule] = &[
         "Add the heading with its content, e.g. `## Contributing Factors` (or an alias such as `## Root Cause`). When a heading is spelled like the section (`## Impakt`), the error points at it: rename it.",
     ),
     rule(
+        "section-level",
+        Error,
+        "validate",
+        "A required section's heading is at another level than in the template (`### Root Cause` or `# Summary` where the template has `## ...`).",
+        "A heading's level decides what it holds: a `###` section belongs to the section above it, and a `#` one takes in every `##` section after it, so neither is the section the template asks for.",
+        "`### Root Cause` -> `## Root Cause`: use as many `#` as the template's heading.",
+    ),
+    rule(
         "empty-section",
         Error,
         "validate",

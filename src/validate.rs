@@ -446,12 +446,26 @@ impl Validator<'_> {
 
     fn sections(&mut self, doc: &Document, t: &Template) {
         let sections = &doc.structure.sections;
-        let top = sections.iter().map(|s| s.level).min().unwrap_or(2).max(1);
         for spec in t.sections.iter().filter(|s| !s.optional) {
             let found = sections
                 .iter()
-                .find(|s| s.level <= top.max(2) && spec.matches(&s.title));
+                .find(|s| s.level == spec.level && spec.matches(&s.title));
             let Some(section) = found else {
+                // The section is there at another level: `### Root Cause` is
+                // a subsection of the one above it, `# Summary` swallows the
+                // sections after it. Point at it rather than call it missing.
+                if let Some(s) = sections.iter().find(|s| spec.matches(&s.title)) {
+                    self.error(
+                        "section-level",
+                        doc.pos(&s.heading),
+                        format!(
+                            "section `{}` is a level {} heading; the template has it at level {}",
+                            s.title, s.level, spec.level
+                        ),
+                        Some(format!("write `{}`", heading(spec.level, &s.title))),
+                    );
+                    continue;
+                }
                 let aliases = if spec.aliases.is_empty() {
                     String::new()
                 } else {
@@ -463,7 +477,7 @@ impl Validator<'_> {
                     .chain(spec.aliases.iter().map(String::as_str))
                     .collect();
                 let misspelled = sections.iter().find(|s| {
-                    s.level <= top.max(2)
+                    s.level == spec.level
                         && !t.sections.iter().any(|known| known.matches(&s.title))
                         && closest(&s.title, &names).is_some()
                 });
@@ -481,7 +495,10 @@ impl Validator<'_> {
                             .pos(&doc.text, doc.body_start, doc.body_start);
                         (
                             Pos::new(at.line.saturating_sub(1).max(1), 1, 3),
-                            format!("add a `## {}` heading with its content", spec.title),
+                            format!(
+                                "add a `{}` heading with its content",
+                                heading(spec.level, &spec.title)
+                            ),
                         )
                     }
                 };
@@ -575,6 +592,11 @@ impl Validator<'_> {
             );
         }
     }
+}
+
+/// A heading as Markdown writes it: `## Summary`.
+fn heading(level: u8, title: &str) -> String {
+    format!("{} {title}", "#".repeat(level.into()))
 }
 
 /// Specs of the fields every kind accepts.
@@ -934,6 +956,39 @@ mod tests {
             diags[0].hint.as_deref(),
             Some("add a `## Impact` heading with its content")
         );
+    }
+
+    #[test]
+    fn a_section_at_another_level_is_pointed_at() {
+        // `### Root cause`: a subsection of Timeline, not a missing section.
+        let (_, diags) = check(
+            "content/postmortems/a.md",
+            &PM.replace("## Root Cause\n", "### Root cause\n"),
+        );
+        // (The Action Items placeholder at line 14 is PM's own empty section.)
+        assert_eq!(
+            codes(&diags),
+            [("section-level", 12), ("empty-section", 14)]
+        );
+        assert_eq!((diags[0].column, diags[0].len), (1, 14));
+        assert_eq!(
+            diags[0].message,
+            "section `Root cause` is a level 3 heading; the template has it at level 2"
+        );
+        assert_eq!(diags[0].hint.as_deref(), Some("write `## Root cause`"));
+        // `# Summary` would hold every section after it.
+        let (_, diags) = check(
+            "content/postmortems/a.md",
+            &PM.replace("## Summary\n", "# Summary\n"),
+        );
+        assert_eq!(codes(&diags), [("section-level", 6), ("empty-section", 14)]);
+        assert_eq!(diags[0].hint.as_deref(), Some("write `## Summary`"));
+        // A subsection named like a section is fine once the section is there.
+        let (_, diags) = check(
+            "content/postmortems/a.md",
+            &PM.replace("## Impact\nI\n", "## Impact\nI\n### Summary\nS\n"),
+        );
+        assert_eq!(codes(&diags), [("empty-section", 16)]);
     }
 
     #[test]

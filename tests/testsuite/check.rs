@@ -501,3 +501,49 @@ fn pages_two_documents_would_share_fail_check() {
     let run = check(root, &["--format", "json"]);
     assert_eq!((run.code, run.stdout.as_str()), (0, ""), "{}", run.stderr);
 }
+
+/// `(code, line, column, hint)` of each diagnostic of a `--format json` run.
+fn with_hints(run: &crate::support::Run) -> Vec<(String, usize, usize, String)> {
+    run.stdout
+        .lines()
+        .map(|l| {
+            let d: serde_json::Value = serde_json::from_str(l).unwrap();
+            (
+                d["code"].as_str().unwrap().to_string(),
+                d["line"].as_u64().unwrap() as usize,
+                d["column"].as_u64().unwrap() as usize,
+                d["hint"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn a_section_at_another_heading_level_is_pointed_at() {
+    let kb = scratch_copy("valid");
+    let pm = kb
+        .path()
+        .join("content/postmortems/pm-2026-002-search-latency.md");
+    edit(&pm, "## Contributing Factors", "### Contributing Factors");
+    let run = check(kb.path(), &["--format", "json"]);
+    assert_eq!(
+        with_hints(&run),
+        [(
+            "section-level".to_string(),
+            32,
+            1,
+            "write `## Contributing Factors`".to_string()
+        )],
+        "{}",
+        run.stdout
+    );
+    assert_eq!(run.code, 1);
+    let run = check(kb.path(), &[]);
+    assert!(
+        run.stderr.contains(
+            "error[section-level]: section `Contributing Factors` is a level 3 heading; the template has it at level 2"
+        ),
+        "{}",
+        run.stderr
+    );
+}

@@ -591,6 +591,22 @@ fn missing_section() {
 }
 
 #[test]
+fn section_level() {
+    // `### Root Cause` is a subsection of Timeline, `# Summary` would hold
+    // every section after it: each is reported where it is, not as missing.
+    let bad = with(POSTMORTEM, "## Root Cause", "### Root Cause");
+    rule(
+        "section-level",
+        &[(INC, INCIDENT), (PM, &bad)],
+        (PM, 21),
+        &[(INC, INCIDENT), (PM, POSTMORTEM)],
+    );
+    let bad = with(POSTMORTEM, "## Summary", "# Summary");
+    let found = diagnose(&[(INC, INCIDENT), (PM, &bad)]);
+    assert_eq!(found, [("section-level".into(), PM.into(), 7)]);
+}
+
+#[test]
 fn empty_section() {
     let bad = with(
         RUNBOOK,
