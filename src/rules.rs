@@ -339,7 +339,7 @@ pub const RULES: &[Rule] = &[
         "validate",
         "A section the template requires (or one of its aliases) is not in the document.",
         "The sections are what makes a postmortem or runbook useful; their absence is what reviews most often miss.",
-        "Add the heading with its content, e.g. `## Contributing Factors` (or an alias such as `## Root Cause`). When a heading is spelled like the section (`## Impakt`), the error points at it: rename it.",
+        "Add the heading with its content, e.g. `## Contributing Factors` (or an alias such as `## Root Cause`). When a heading is spelled like the section or an alias (`## Impakt`, at any level), the error points at it: rename it.",
     ),
     rule(
         "section-level",
@@ -412,7 +412,7 @@ pub const RULES: &[Rule] = &[
         "link",
         "A Markdown link to a `.md` file (relative, or from the knowledge base root when it starts with `/`) points at a missing file, or a front matter reference names an unknown id.",
         "Broken links are found when someone needs them most; services are checked once a service catalog exists.",
-        "`[failover](../runbook/db.md)` -> `[failover](../runbooks/rb-db-failover.md)`",
+        "`[failover](../runbook/db.md)` -> `[failover](../runbooks/rb-db-failover.md)`. When an id or a file name is spelled like an existing one (the same numbers, a few letters apart), the hint names it.",
     ),
     // policy
     rule(

@@ -472,21 +472,26 @@ impl Validator<'_> {
                     format!(" (or {})", spec.aliases.join(", "))
                 };
                 // A heading the template does not know, spelled like this
-                // section: the likely place, rather than the body's start.
+                // section (or one of its aliases): the likely place, rather
+                // than the body's start. One at the section's level first.
                 let names: Vec<&str> = std::iter::once(spec.title.as_str())
                     .chain(spec.aliases.iter().map(String::as_str))
                     .collect();
-                let misspelled = sections.iter().find(|s| {
-                    s.level == spec.level
-                        && !t.sections.iter().any(|known| known.matches(&s.title))
-                        && closest(&s.title, &names).is_some()
-                });
+                let unknown = sections
+                    .iter()
+                    .filter(|s| !t.sections.iter().any(|known| known.matches(&s.title)));
+                let misspelled = unknown
+                    .clone()
+                    .filter(|s| s.level == spec.level)
+                    .chain(unknown.filter(|s| s.level != spec.level))
+                    .find_map(|s| closest(&s.title, &names).map(|name| (s, name)));
                 let (pos, hint) = match misspelled {
-                    Some(s) => (
+                    Some((s, name)) => (
                         doc.pos(&s.heading),
                         format!(
-                            "did you mean `{}`? rename the heading `{}`",
-                            spec.title, s.title
+                            "did you mean `{name}`? rename the heading `{}` to `{}`",
+                            heading(s.level, &s.title),
+                            heading(spec.level, name)
                         ),
                     ),
                     None => {
@@ -779,10 +784,18 @@ pub fn parse_duration_days(s: &str) -> Option<i64> {
 /// The closest candidate by edit distance, if it is close enough to be a typo.
 pub fn closest<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
     let lower = word.to_lowercase();
+    let chars = lower.chars().count();
+    let near = |c: &str| (c.len() / 3).max(2);
     candidates
         .iter()
-        .map(|c| (edit_distance(&lower, &c.to_lowercase()), *c))
-        .filter(|(d, c)| *d <= (c.len() / 3).max(2) && *d < c.len())
+        // The distance is at least the difference in length: skip the far
+        // ones cheaply (a broken link is compared with every id of a kind).
+        .filter_map(|c| {
+            let other = c.to_lowercase();
+            (chars.abs_diff(other.chars().count()) <= near(c))
+                .then(|| (edit_distance(&lower, &other), *c))
+        })
+        .filter(|(d, c)| *d <= near(c) && *d < c.len())
         .min_by_key(|(d, _)| *d)
         .map(|(_, c)| c)
 }
@@ -1001,7 +1014,33 @@ mod tests {
         assert_eq!((missing.line, missing.column), (8, 1));
         assert_eq!(
             missing.hint.as_deref(),
-            Some("did you mean `Impact`? rename the heading `Impakt`")
+            Some("did you mean `Impact`? rename the heading `## Impakt` to `## Impact`")
+        );
+        // Spelled like an alias: the alias is what is suggested.
+        let (_, diags) = check(
+            "content/postmortems/a.md",
+            &PM.replace("## Root Cause\n", "## Root Caus\n"),
+        );
+        let missing = diags.iter().find(|d| d.code == "missing-section").unwrap();
+        assert_eq!(
+            (missing.line, missing.hint.as_deref()),
+            (
+                12,
+                Some("did you mean `Root Cause`? rename the heading `## Root Caus` to `## Root Cause`")
+            )
+        );
+        // Misspelled and at another level.
+        let (_, diags) = check(
+            "content/postmortems/a.md",
+            &PM.replace("## Summary\n", "### Sumary\n"),
+        );
+        assert_eq!(
+            codes(&diags),
+            [("missing-section", 6), ("empty-section", 14)]
+        );
+        assert_eq!(
+            diags[0].hint.as_deref(),
+            Some("did you mean `Summary`? rename the heading `### Sumary` to `## Summary`")
         );
         // A heading unlike the name is not taken for a misspelling.
         let (_, diags) = check(

@@ -547,3 +547,91 @@ fn a_section_at_another_heading_level_is_pointed_at() {
         run.stderr
     );
 }
+
+#[test]
+fn misspelt_links_and_sections_get_a_did_you_mean() {
+    let kb = scratch_copy("valid");
+    let pm = kb
+        .path()
+        .join("content/postmortems/pm-2026-001-checkout-outage.md");
+    edit(
+        &pm,
+        "related: [RB-checkout-rollback]",
+        "related: [RB-checkout-rolback]",
+    );
+    edit(
+        &pm,
+        "../runbooks/rb-checkout-rollback.md",
+        "../runbook/rb-checkout-rollback.md",
+    );
+    edit(
+        &pm,
+        "](../incidents/inc-2026-001-checkout-outage.md)",
+        "](/content/incidents/inc-2026-001-checkout-outag.md)",
+    );
+    edit(&pm, "## Summary", "### Sumary");
+    let pm2 = kb
+        .path()
+        .join("content/postmortems/pm-2026-002-search-latency.md");
+    edit(&pm2, "## Contributing Factors", "## Contributing factor");
+    let run = check(kb.path(), &["--format", "json"]);
+    let did_you_mean = |s: &str| s.to_string();
+    assert_eq!(
+        with_hints(&run),
+        [
+            (
+                "broken-link".to_string(),
+                9,
+                11,
+                did_you_mean("did you mean `RB-checkout-rollback`?")
+            ),
+            (
+                "missing-section".to_string(),
+                12,
+                1,
+                did_you_mean("did you mean `Summary`? rename the heading `### Sumary` to `## Summary`")
+            ),
+            (
+                "broken-link".to_string(),
+                15,
+                18,
+                did_you_mean("no document at content/incidents/inc-2026-001-checkout-outag.md; did you mean `/content/incidents/inc-2026-001-checkout-outage.md`?")
+            ),
+            (
+                "broken-link".to_string(),
+                16,
+                5,
+                did_you_mean("no document at content/runbook/rb-checkout-rollback.md; did you mean `../runbooks/rb-checkout-rollback.md`?")
+            ),
+            // In pm-2026-002.
+            (
+                "missing-section".to_string(),
+                32,
+                1,
+                did_you_mean("did you mean `Contributing Factors`? rename the heading `## Contributing factor` to `## Contributing Factors`")
+            ),
+        ],
+        "{}",
+        run.stdout
+    );
+    // Only close names are offered: another incident's number is not a typo.
+    edit(&pm, "incident: INC-2026-001", "incident: INC-2026-003");
+    edit(&pm, "### Sumary", "## Synopsis");
+    let run = check(kb.path(), &["--format", "json"]);
+    let hints = with_hints(&run);
+    let hint = |code, line| {
+        let h = hints.iter().find(|h| h.0 == code && h.1 == line);
+        h.unwrap_or_else(|| panic!("no {code} at {line}: {}", run.stdout))
+            .3
+            .clone()
+    };
+    assert_eq!(
+        hint("broken-link", 4),
+        "no incident has this id; check the spelling or create it"
+    );
+    // At the front matter's end, where the body starts.
+    assert_eq!(
+        hint("missing-section", 11),
+        "add a `## Summary` heading with its content"
+    );
+}
