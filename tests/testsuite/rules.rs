@@ -868,6 +868,31 @@ const ELSEWHERE: &[(&str, &str)] = &[
         "tests/testsuite/check.rs (pages two documents would share)",
     ),
     ("theme", "the build stage"),
+    // Setup errors of the commands, printed without a `Diagnostic`.
+    (
+        "usage",
+        "tests/testsuite/authoring.rs (setup_errors_name_a_code_explain_knows)",
+    ),
+    (
+        "git",
+        "tests/testsuite/authoring.rs (setup_errors_name_a_code_explain_knows)",
+    ),
+    (
+        "output",
+        "tests/testsuite/authoring.rs (setup_errors_name_a_code_explain_knows)",
+    ),
+    (
+        "init",
+        "tests/testsuite/authoring.rs (setup_errors_name_a_code_explain_knows)",
+    ),
+    (
+        "serve",
+        "tests/testsuite/authoring.rs (setup_errors_name_a_code_explain_knows)",
+    ),
+    (
+        "io",
+        "not tested: `new` failing to write for a reason other than an existing file needs a folder it cannot write to, and tests may run as root",
+    ),
 ];
 
 #[test]
