@@ -172,6 +172,22 @@ pub const RULES: &[Rule] = &[
         "Remove the link, or point it at a folder outside its own ancestors.",
     ),
     rule(
+        "symlink-outside",
+        Error,
+        "load",
+        "A symbolic link under `content/`, `templates/` or `static/` leads out of the knowledge base's root; it is not read.",
+        "Whatever a link points at would be checked, quoted in diagnostics and published: a link to `~/.ssh/id_rsa` or `/etc/passwd` in a pull request must not end up on the site, and `/dev/zero` would never end. Links inside the root are followed as usual.",
+        "Copy the file into the knowledge base, or make the link point inside the root (next to `hindsight.yaml`).",
+    ),
+    rule(
+        "special-file",
+        Warning,
+        "load",
+        "A named pipe, socket or device under `content/`, `templates/` or `static/`; it is skipped.",
+        "Only regular files can be documents or published; opening a named pipe would wait for a writer forever. It is reported rather than skipped silently, since it is almost always there by accident.",
+        "Move it out of the knowledge base.",
+    ),
+    rule(
         "file-too-large",
         Error,
         "load",

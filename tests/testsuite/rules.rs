@@ -222,6 +222,40 @@ fn symlink_loop() {
     );
 }
 
+#[cfg(unix)]
+#[test]
+fn symlink_outside() {
+    let dir = tempfile::tempdir().unwrap();
+    let elsewhere = tempfile::tempdir().unwrap();
+    std::fs::write(elsewhere.path().join("rb.md"), RUNBOOK).unwrap();
+    std::fs::create_dir_all(dir.path().join("content/runbooks")).unwrap();
+    let link = dir.path().join("content/runbooks/rb.md");
+    std::os::unix::fs::symlink(elsewhere.path().join("rb.md"), &link).unwrap();
+    assert_eq!(
+        diagnose_dir(dir.path()),
+        [("symlink-outside".into(), RB.into(), 1)]
+    );
+    // The same file inside the root, linked the same way, is read.
+    std::fs::write(dir.path().join("rb.md"), RUNBOOK).unwrap();
+    std::fs::remove_file(&link).unwrap();
+    std::os::unix::fs::symlink("../../rb.md", &link).unwrap();
+    assert_eq!(diagnose_dir(dir.path()), Found::new());
+}
+
+#[cfg(unix)]
+#[test]
+fn special_file() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("content/runbooks")).unwrap();
+    // A socket: made with std alone (a named pipe is in tests/testsuite/hostile.rs).
+    let _socket =
+        std::os::unix::net::UnixListener::bind(dir.path().join("content/runbooks/rb.md")).unwrap();
+    assert_eq!(
+        diagnose_dir(dir.path()),
+        [("special-file".into(), RB.into(), 1)]
+    );
+}
+
 #[test]
 fn file_too_large() {
     rule(
