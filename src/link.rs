@@ -472,7 +472,15 @@ fn edges(graph: &LinkGraph, kinds: &Kinds, docs: &[Document], i: usize, doc: &Do
                     continue;
                 }
                 let what = r.to.as_deref().unwrap_or("document");
-                let hint = if to_service {
+                // A misspelt id of the kind the field takes.
+                let ids = docs
+                    .iter()
+                    .enumerate()
+                    .filter(|(j, _)| r.to.as_deref().is_none_or(|kind| kinds.name(*j) == kind))
+                    .map(|(_, d)| d.id.as_str());
+                let hint = if let Some(id) = suggest(&r.target, ids) {
+                    format!("did you mean `{id}`?")
+                } else if to_service {
                     "the service catalog (content/services/) has no such id; add it or fix the name"
                         .to_string()
                 } else {
@@ -504,6 +512,19 @@ fn edges(graph: &LinkGraph, kinds: &Kinds, docs: &[Document], i: usize, doc: &Do
             None => {
                 e.body_links.push(None);
                 let path = local_markdown_target(&l.dest).map_or("", |(path, _)| path);
+                let hint = match suggest_path(target, docs) {
+                    // Written the way the author wrote the link: from the
+                    // root when it starts with `/`, else relative.
+                    Some(found) if path.starts_with('/') => format!(
+                        "no document at {target}; did you mean `/{}`?",
+                        found.replace(' ', "%20")
+                    ),
+                    Some(found) => format!(
+                        "no document at {target}; did you mean `{}`?",
+                        relative_link(&doc.rel_path, found).replace(' ', "%20")
+                    ),
+                    None => format!("no document at {target}"),
+                };
                 e.diags.push(
                     Diagnostic::error(
                         "broken-link",
@@ -511,13 +532,68 @@ fn edges(graph: &LinkGraph, kinds: &Kinds, docs: &[Document], i: usize, doc: &Do
                         doc.pos(&l.range),
                         format!("link to missing file `{path}`"),
                     )
-                    .with_hint(format!("no document at {target}")),
+                    .with_hint(hint),
                 );
             }
         }
     }
     dedup_edges(&mut e.out, i);
     e
+}
+
+/// The id or path among `candidates` that `word` is likely a typo of, by
+/// `validate::closest` (the did-you-mean of fields and severities), among
+/// those with the same digits: `INC-2026-015` is another incident, not a
+/// misspelt `INC-2026-014`. Candidates come in document order, so ties
+/// resolve the same way on every run.
+fn suggest<'a>(word: &str, candidates: impl Iterator<Item = &'a str>) -> Option<&'a str> {
+    let digits = |s: &'a str| s.bytes().filter(u8::is_ascii_digit);
+    let word_digits: Vec<u8> = word.bytes().filter(u8::is_ascii_digit).collect();
+    let same: Vec<&str> = candidates
+        .filter(|c| digits(c).eq(word_digits.iter().copied()))
+        .collect();
+    crate::validate::closest(word, &same)
+}
+
+/// The document a link to the missing `target` (a path from the root) was
+/// likely meant for: one in the same folder with a file name spelled like
+/// it, else one with the same file name in a folder spelled like it. Names
+/// are compared without the folder, so that a long shared folder does not
+/// make unrelated names look close.
+fn suggest_path<'a>(target: &str, docs: &'a [Document]) -> Option<&'a str> {
+    let paths = || docs.iter().map(|d| d.rel_path.as_str());
+    let (folder, name) = split_path(target);
+    let in_folder: Vec<&str> = paths().filter(|p| split_path(p).0 == folder).collect();
+    let stems = in_folder.iter().map(|p| md_stem(split_path(p).1));
+    if let Some(found) = suggest(md_stem(name), stems) {
+        return in_folder
+            .into_iter()
+            .find(|p| md_stem(split_path(p).1) == found);
+    }
+    suggest(target, paths().filter(|p| split_path(p).1 == name))
+}
+
+/// A path's folder and file name.
+fn split_path(path: &str) -> (&str, &str) {
+    path.rsplit_once('/').unwrap_or(("", path))
+}
+
+fn md_stem(name: &str) -> &str {
+    name.strip_suffix(".md").unwrap_or(name)
+}
+
+/// A relative link from the document at `from` to the one at `to` (both
+/// from the root), as authors write them: `../runbooks/rb-db.md`.
+fn relative_link(from: &str, to: &str) -> String {
+    let mut from_folder: Vec<&str> = from.split('/').collect();
+    from_folder.pop();
+    let to: Vec<&str> = to.split('/').collect();
+    let shared = from_folder
+        .iter()
+        .zip(&to[..to.len() - 1])
+        .take_while(|(a, b)| a == b)
+        .count();
+    "../".repeat(from_folder.len() - shared) + &to[shared..].join("/")
 }
 
 /// Drops edges to `i` itself and repeated edges, keeping the first of each.
@@ -603,6 +679,48 @@ mod tests {
         assert_eq!(local_markdown_target("/static/sheet.txt"), None);
     }
 
+    #[test]
+    fn relative_links_resolve_back_to_their_target() {
+        for (from, to, want) in [
+            (
+                "content/postmortems/a.md",
+                "content/runbooks/b.md",
+                "../runbooks/b.md",
+            ),
+            (
+                "content/postmortems/a.md",
+                "content/postmortems/b.md",
+                "b.md",
+            ),
+            (
+                "content/postmortems/2026/a.md",
+                "content/b.md",
+                "../../b.md",
+            ),
+            (
+                "content/a.md",
+                "content/runbooks/db/b.md",
+                "runbooks/db/b.md",
+            ),
+            ("content/a/a.md", "content/a/a/a.md", "a/a.md"),
+        ] {
+            assert_eq!(relative_link(from, to), want);
+            assert_eq!(resolve_relative(from, want), to);
+        }
+    }
+
+    #[test]
+    fn suggestions_are_close_and_keep_the_numbers() {
+        let ids = ["INC-2026-014", "INC-2026-015", "RB-db-failover", "RB-dns"];
+        let suggest = |word| suggest(word, ids.iter().copied());
+        assert_eq!(suggest("inc-2026-014"), Some("INC-2026-014"));
+        assert_eq!(suggest("INC-2026014"), Some("INC-2026-014"));
+        // Another number is another incident, however close.
+        assert_eq!(suggest("INC-2026-016"), None);
+        assert_eq!(suggest("RB-db-failovr"), Some("RB-db-failover"));
+        assert_eq!(suggest("RB-cache"), None);
+    }
+
     /// Links two documents: a postmortem in a subfolder whose body is `body`
     /// (from its fifth line), and a runbook.
     fn linked(body: &str) -> (LinkGraph, Vec<Diagnostic>) {
@@ -655,6 +773,16 @@ mod tests {
         assert_eq!(
             diags[0].hint.as_deref(),
             Some("no document at content/runbooks/gone.md")
+        );
+        // Spelled like a document in the same folder, or in another folder.
+        let (_, diags) = linked("[a](../../runbooks/r.md) [b](/content/runbook/rb.md)\n");
+        let hints: Vec<_> = diags.iter().map(|d| d.hint.as_deref().unwrap()).collect();
+        assert_eq!(
+            hints,
+            [
+                "no document at content/runbooks/r.md; did you mean `../../runbooks/rb.md`?",
+                "no document at content/runbook/rb.md; did you mean `/content/runbooks/rb.md`?",
+            ]
         );
     }
 

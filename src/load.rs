@@ -121,8 +121,10 @@ fn walk(root: &Path, dir: &str, diags: &mut Vec<Diagnostic>) -> (Vec<String>, Ve
         let low = |c: u8| if c == b'/' { 0 } else { c };
         a.bytes().map(low).cmp(b.bytes().map(low))
     };
+    let inside = canonical_root(root);
     // follow_links detects loops and reports them as errors instead of recursing forever.
-    for entry in WalkDir::new(&base).follow_links(true) {
+    let mut entries = WalkDir::new(&base).follow_links(true).into_iter();
+    while let Some(entry) = entries.next() {
         let entry = match entry {
             Ok(entry) => entry,
             Err(e) => {
@@ -142,7 +144,20 @@ fn walk(root: &Path, dir: &str, diags: &mut Vec<Diagnostic>) -> (Vec<String>, Ve
                 continue;
             }
         };
-        if !entry.file_type().is_file() {
+        // Links are followed, but not out of the knowledge base: a document
+        // must not pull in `~/.ssh/id_rsa` (or hang the run on `/dev/zero`).
+        // Only links are looked at: resolving every path would cost a few
+        // system calls per file.
+        if entry.path_is_symlink() {
+            if let Some(target) = outside(&inside, entry.path()) {
+                diags.push(symlink_outside(&rel_path(root, entry.path()), &target));
+                if entry.file_type().is_dir() {
+                    entries.skip_current_dir();
+                }
+                continue;
+            }
+        }
+        if entry.file_type().is_dir() {
             continue;
         }
         let name = entry.file_name().to_string_lossy();
@@ -150,6 +165,11 @@ fn walk(root: &Path, dir: &str, diags: &mut Vec<Diagnostic>) -> (Vec<String>, Ve
             continue;
         }
         let rel = rel_path(root, entry.path());
+        if !entry.file_type().is_file() {
+            // Never opened: reading a named pipe waits for a writer forever.
+            diags.push(special_file(&rel, entry.file_type()));
+            continue;
+        }
         if name.ends_with(".md") {
             markdown.push(rel);
         } else {
@@ -159,6 +179,80 @@ fn walk(root: &Path, dir: &str, diags: &mut Vec<Diagnostic>) -> (Vec<String>, Ve
     markdown.sort_unstable_by(by_names);
     other.sort_unstable_by(by_names);
     (markdown, other)
+}
+
+/// The root with its symbolic links resolved, which link targets are compared with.
+fn canonical_root(root: &Path) -> PathBuf {
+    root.canonicalize().unwrap_or_else(|_| root.to_path_buf())
+}
+
+/// Where `path` leads when that is outside `inside` (a canonical root).
+fn outside(inside: &Path, path: &Path) -> Option<PathBuf> {
+    let target = path.canonicalize().ok()?;
+    (!target.starts_with(inside)).then_some(target)
+}
+
+fn symlink_outside(rel: &str, target: &Path) -> Diagnostic {
+    Diagnostic::error(
+        "symlink-outside",
+        rel,
+        Pos::file_start(),
+        format!(
+            "symbolic link to {}, outside the knowledge base; not read",
+            target.display()
+        ),
+    )
+    .with_hint("copy the file into the knowledge base, or link to one inside it")
+}
+
+fn special_file(rel: &str, file_type: std::fs::FileType) -> Diagnostic {
+    #[cfg(unix)]
+    let what = {
+        use std::os::unix::fs::FileTypeExt;
+        if file_type.is_fifo() {
+            "a named pipe"
+        } else if file_type.is_socket() {
+            "a socket"
+        } else if file_type.is_block_device() || file_type.is_char_device() {
+            "a device"
+        } else {
+            "not a regular file"
+        }
+    };
+    #[cfg(not(unix))]
+    let what = {
+        let _ = file_type;
+        "not a regular file"
+    };
+    Diagnostic::warning(
+        "special-file",
+        rel,
+        Pos::file_start(),
+        format!("{what}, not a regular file; skipped"),
+    )
+    .with_hint("hindsight reads regular files only; move it out of the knowledge base")
+}
+
+/// Reads one file again (`serve`, after an event), with the rules of `load`:
+/// `None` when it is gone (or a folder), else the file or its diagnostic.
+pub fn reread(
+    root: &Path,
+    rel_path: &str,
+    max_file_size: u64,
+) -> Option<Result<SourceFile, Diagnostic>> {
+    let path = root.join(rel_path);
+    let meta = std::fs::metadata(&path).ok()?;
+    // One file: its whole path is resolved, links in its folders too.
+    if let Some(target) = outside(&canonical_root(root), &path) {
+        return Some(Err(symlink_outside(rel_path, &target)));
+    }
+    if meta.is_dir() {
+        return None;
+    }
+    if !meta.is_file() {
+        return Some(Err(special_file(rel_path, meta.file_type())));
+    }
+    Some(read(root, rel_path.to_string(), max_file_size))
 }
 
 fn rel_path(root: &Path, path: &Path) -> String {
@@ -266,6 +360,27 @@ mod tests {
         };
         assert_eq!(markdown, sorted_walk(true));
         assert_eq!(other, sorted_walk(false));
+    }
+
+    /// `serve` re-reads a changed file with the rules of the walk.
+    #[cfg(unix)]
+    #[test]
+    fn reread_refuses_what_the_walk_refuses() {
+        let tmp = tempfile::tempdir().unwrap();
+        let elsewhere = tempfile::tempdir().unwrap();
+        let root = tmp.path();
+        std::fs::create_dir_all(root.join("content/a")).unwrap();
+        std::fs::write(elsewhere.path().join("x.md"), "secret").unwrap();
+        std::fs::write(root.join("content/a/in.md"), "text").unwrap();
+        std::os::unix::fs::symlink(elsewhere.path(), root.join("content/out")).unwrap();
+        std::os::unix::fs::symlink("in.md", root.join("content/a/link.md")).unwrap();
+        let _socket = std::os::unix::net::UnixListener::bind(root.join("content/a/s.md")).unwrap();
+        let code = |rel| reread(root, rel, 1000).map(|r| r.map(|f| f.text).map_err(|d| d.code));
+        assert_eq!(code("content/out/x.md"), Some(Err("symlink-outside")));
+        assert_eq!(code("content/a/s.md"), Some(Err("special-file")));
+        assert_eq!(code("content/a/link.md"), Some(Ok("text".into())));
+        assert_eq!(code("content/a/gone.md"), None);
+        assert_eq!(code("content/a"), None);
     }
 
     #[test]

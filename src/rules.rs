@@ -98,6 +98,54 @@ pub const RULES: &[Rule] = &[
         "Unknown keys are refused so that a typo does not silently leave a policy at its default. A bad configuration stops the run with exit code 2.",
         "`postmortem_due_dayz: 3` -> `postmortem_due_days: 3`; every option is listed in docs/configuration.md.",
     ),
+    rule(
+        "usage",
+        Error,
+        "setup",
+        "A command was given something it cannot use: a file outside the knowledge base to `check`, a `new` it cannot make or that would overwrite a file, an unknown code to `explain`.",
+        "A mistake on the command line stops the run with exit code 2 before anything is written, rather than doing something else than asked.",
+        "Read the message and the command's `--help`; `hindsight new` never overwrites a file, so pick another `--title` or move the existing file.",
+    ),
+    rule(
+        "git",
+        Error,
+        "setup",
+        "`check --changed-since REF` cannot ask git what changed: no git, not a git repository, or an unknown REF.",
+        "Without the list of changed files the report would cover the wrong files, so the run stops with exit code 2.",
+        "Fetch the ref first (`git fetch origin main`; in CI, check out with `fetch-depth: 0`), or run `hindsight check` on everything.",
+    ),
+    rule(
+        "output",
+        Error,
+        "setup",
+        "`build` cannot use its output folder: it is inside the knowledge base's sources, holds them, was not made by hindsight, or cannot be written.",
+        "`build` replaces the whole output folder; it refuses a folder that would take sources or someone's files with it, and leaves the previous site as it was when writing fails.",
+        "Choose another `--output` (the default is `public/` under the root), empty the folder yourself, or pass `--force` if it is an old site of yours.",
+    ),
+    rule(
+        "serve",
+        Error,
+        "setup",
+        "`serve` cannot start: the port is in use, the address cannot be bound, or the knowledge base cannot be watched.",
+        "The preview needs its port and file events; it stops with exit code 2 rather than serve pages that never reload.",
+        "`--port 1112` (the message suggests a free one), or `--poll` where file events are not available (network drives, some containers).",
+    ),
+    rule(
+        "init",
+        Error,
+        "setup",
+        "`init` cannot create the knowledge base's folders or files.",
+        "`init` never overwrites; an error here means the folder cannot be written at all.",
+        "Choose a folder you can write to, or create it first: `hindsight init DIR`.",
+    ),
+    rule(
+        "io",
+        Error,
+        "setup",
+        "`new` cannot write the document it made (for another reason than an existing file).",
+        "The document is printed nowhere else, so the failure stops the run with exit code 2.",
+        "Check the permissions of the folder under `content/` the message names.",
+    ),
     // load
     rule(
         "template",
@@ -122,6 +170,22 @@ pub const RULES: &[Rule] = &[
         "A symbolic link points back at one of its own parent folders.",
         "Following the loop would never end; the folder is skipped and reported.",
         "Remove the link, or point it at a folder outside its own ancestors.",
+    ),
+    rule(
+        "symlink-outside",
+        Error,
+        "load",
+        "A symbolic link under `content/`, `templates/` or `static/` leads out of the knowledge base's root; it is not read.",
+        "Whatever a link points at would be checked, quoted in diagnostics and published: a link to `~/.ssh/id_rsa` or `/etc/passwd` in a pull request must not end up on the site, and `/dev/zero` would never end. Links inside the root are followed as usual.",
+        "Copy the file into the knowledge base, or make the link point inside the root (next to `hindsight.yaml`).",
+    ),
+    rule(
+        "special-file",
+        Warning,
+        "load",
+        "A named pipe, socket or device under `content/`, `templates/` or `static/`; it is skipped.",
+        "Only regular files can be documents or published; opening a named pipe would wait for a writer forever. It is reported rather than skipped silently, since it is almost always there by accident.",
+        "Move it out of the knowledge base.",
     ),
     rule(
         "file-too-large",
@@ -339,7 +403,15 @@ pub const RULES: &[Rule] = &[
         "validate",
         "A section the template requires (or one of its aliases) is not in the document.",
         "The sections are what makes a postmortem or runbook useful; their absence is what reviews most often miss.",
-        "Add the heading with its content, e.g. `## Contributing Factors` (or an alias such as `## Root Cause`). When a heading is spelled like the section (`## Impakt`), the error points at it: rename it.",
+        "Add the heading with its content, e.g. `## Contributing Factors` (or an alias such as `## Root Cause`). When a heading is spelled like the section or an alias (`## Impakt`, at any level), the error points at it: rename it.",
+    ),
+    rule(
+        "section-level",
+        Error,
+        "validate",
+        "A required section's heading is at another level than in the template (`### Root Cause` or `# Summary` where the template has `## ...`).",
+        "A heading's level decides what it holds: a `###` section belongs to the section above it, and a `#` one takes in every `##` section after it, so neither is the section the template asks for.",
+        "`### Root Cause` -> `## Root Cause`: use as many `#` as the template's heading.",
     ),
     rule(
         "empty-section",
@@ -404,7 +476,7 @@ pub const RULES: &[Rule] = &[
         "link",
         "A Markdown link to a `.md` file (relative, or from the knowledge base root when it starts with `/`) points at a missing file, or a front matter reference names an unknown id.",
         "Broken links are found when someone needs them most; services are checked once a service catalog exists.",
-        "`[failover](../runbook/db.md)` -> `[failover](../runbooks/rb-db-failover.md)`",
+        "`[failover](../runbook/db.md)` -> `[failover](../runbooks/rb-db-failover.md)`. When an id or a file name is spelled like an existing one (the same numbers, a few letters apart), the hint names it.",
     ),
     // policy
     rule(
@@ -560,7 +632,8 @@ mod tests {
     use std::path::Path;
 
     /// Codes the source uses: literal codes passed to the diagnostic
-    /// constructors, `code: "..."` fields and `("code", ...)` tuples.
+    /// constructors, `code: "..."` fields and `("code", ...)` tuples, and the
+    /// `error[code]: ...` of messages printed without a `Diagnostic`.
     fn codes_in_source(dir: &Path, found: &mut BTreeSet<(String, String)>) {
         let code = r#""([a-z][a-z0-9]*(?:-[a-z0-9]+)*)""#;
         let patterns = [
@@ -568,6 +641,7 @@ mod tests {
             format!(r"\bcode(?::|\s*==|,)\s*{code}"),
             // Tuples, not calls: `("code", …)` not preceded by a function or macro name.
             r#"(?m)(?:^|[^A-Za-z0-9_!])\(\s*"([a-z][a-z0-9]*(?:-[a-z0-9]+)+)","#.to_string(),
+            r"\b(?:error|warning)\[([a-z][a-z0-9]*(?:-[a-z0-9]+)*)\]".to_string(),
         ];
         let patterns: Vec<Regex> = patterns.iter().map(|p| Regex::new(p).unwrap()).collect();
         for entry in std::fs::read_dir(dir).unwrap() {

@@ -387,30 +387,7 @@ impl Workspace {
             .documents
             .binary_search_by(|d| d.rel_path.as_str().cmp(&rel));
         self.file_diags.remove(&rel);
-        let read = std::fs::metadata(path)
-            .ok()
-            .filter(|m| m.is_file())
-            .map(|m| {
-                if m.len() > self.kb.config.max_file_size {
-                    Err(Diagnostic::error(
-                        "file-too-large",
-                        &rel,
-                        diagnostic::Pos::file_start(),
-                        "file is over the size limit",
-                    ))
-                } else {
-                    std::fs::read(path)
-                        .map_err(|e| {
-                            Diagnostic::error(
-                                "unreadable",
-                                &rel,
-                                diagnostic::Pos::file_start(),
-                                format!("cannot read: {e}"),
-                            )
-                        })
-                        .and_then(|bytes| load::decode(&rel, bytes))
-                }
-            });
+        let read = load::reread(root, &rel, self.kb.config.max_file_size);
         match read {
             None => {
                 if let Ok(i) = position {

@@ -119,6 +119,9 @@ impl FieldType {
 #[derive(Debug, Clone)]
 pub struct SectionSpec {
     pub title: String,
+    /// The heading level the template writes it at (2 in the built-ins); a
+    /// document's section must use the same one.
+    pub level: u8,
     pub aliases: Vec<String>,
     pub optional: bool,
     /// The template's placeholder text, normalized; a section holding only this is empty.
@@ -273,6 +276,7 @@ impl Template {
                     .map_or(s.content.end, |o| o.heading.start);
                 SectionSpec {
                     title: s.title.clone(),
+                    level: s.level,
                     aliases: s
                         .attrs
                         .iter()

@@ -446,33 +446,52 @@ impl Validator<'_> {
 
     fn sections(&mut self, doc: &Document, t: &Template) {
         let sections = &doc.structure.sections;
-        let top = sections.iter().map(|s| s.level).min().unwrap_or(2).max(1);
         for spec in t.sections.iter().filter(|s| !s.optional) {
             let found = sections
                 .iter()
-                .find(|s| s.level <= top.max(2) && spec.matches(&s.title));
+                .find(|s| s.level == spec.level && spec.matches(&s.title));
             let Some(section) = found else {
+                // The section is there at another level: `### Root Cause` is
+                // a subsection of the one above it, `# Summary` swallows the
+                // sections after it. Point at it rather than call it missing.
+                if let Some(s) = sections.iter().find(|s| spec.matches(&s.title)) {
+                    self.error(
+                        "section-level",
+                        doc.pos(&s.heading),
+                        format!(
+                            "section `{}` is a level {} heading; the template has it at level {}",
+                            s.title, s.level, spec.level
+                        ),
+                        Some(format!("write `{}`", heading(spec.level, &s.title))),
+                    );
+                    continue;
+                }
                 let aliases = if spec.aliases.is_empty() {
                     String::new()
                 } else {
                     format!(" (or {})", spec.aliases.join(", "))
                 };
                 // A heading the template does not know, spelled like this
-                // section: the likely place, rather than the body's start.
+                // section (or one of its aliases): the likely place, rather
+                // than the body's start. One at the section's level first.
                 let names: Vec<&str> = std::iter::once(spec.title.as_str())
                     .chain(spec.aliases.iter().map(String::as_str))
                     .collect();
-                let misspelled = sections.iter().find(|s| {
-                    s.level <= top.max(2)
-                        && !t.sections.iter().any(|known| known.matches(&s.title))
-                        && closest(&s.title, &names).is_some()
-                });
+                let unknown = sections
+                    .iter()
+                    .filter(|s| !t.sections.iter().any(|known| known.matches(&s.title)));
+                let misspelled = unknown
+                    .clone()
+                    .filter(|s| s.level == spec.level)
+                    .chain(unknown.filter(|s| s.level != spec.level))
+                    .find_map(|s| closest(&s.title, &names).map(|name| (s, name)));
                 let (pos, hint) = match misspelled {
-                    Some(s) => (
+                    Some((s, name)) => (
                         doc.pos(&s.heading),
                         format!(
-                            "did you mean `{}`? rename the heading `{}`",
-                            spec.title, s.title
+                            "did you mean `{name}`? rename the heading `{}` to `{}`",
+                            heading(s.level, &s.title),
+                            heading(spec.level, name)
                         ),
                     ),
                     None => {
@@ -481,7 +500,10 @@ impl Validator<'_> {
                             .pos(&doc.text, doc.body_start, doc.body_start);
                         (
                             Pos::new(at.line.saturating_sub(1).max(1), 1, 3),
-                            format!("add a `## {}` heading with its content", spec.title),
+                            format!(
+                                "add a `{}` heading with its content",
+                                heading(spec.level, &spec.title)
+                            ),
                         )
                     }
                 };
@@ -575,6 +597,11 @@ impl Validator<'_> {
             );
         }
     }
+}
+
+/// A heading as Markdown writes it: `## Summary`.
+fn heading(level: u8, title: &str) -> String {
+    format!("{} {title}", "#".repeat(level.into()))
 }
 
 /// Specs of the fields every kind accepts.
@@ -757,10 +784,18 @@ pub fn parse_duration_days(s: &str) -> Option<i64> {
 /// The closest candidate by edit distance, if it is close enough to be a typo.
 pub fn closest<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
     let lower = word.to_lowercase();
+    let chars = lower.chars().count();
+    let near = |c: &str| (c.len() / 3).max(2);
     candidates
         .iter()
-        .map(|c| (edit_distance(&lower, &c.to_lowercase()), *c))
-        .filter(|(d, c)| *d <= (c.len() / 3).max(2) && *d < c.len())
+        // The distance is at least the difference in length: skip the far
+        // ones cheaply (a broken link is compared with every id of a kind).
+        .filter_map(|c| {
+            let other = c.to_lowercase();
+            (chars.abs_diff(other.chars().count()) <= near(c))
+                .then(|| (edit_distance(&lower, &other), *c))
+        })
+        .filter(|(d, c)| *d <= near(c) && *d < c.len())
         .min_by_key(|(d, _)| *d)
         .map(|(_, c)| c)
 }
@@ -937,6 +972,39 @@ mod tests {
     }
 
     #[test]
+    fn a_section_at_another_level_is_pointed_at() {
+        // `### Root cause`: a subsection of Timeline, not a missing section.
+        let (_, diags) = check(
+            "content/postmortems/a.md",
+            &PM.replace("## Root Cause\n", "### Root cause\n"),
+        );
+        // (The Action Items placeholder at line 14 is PM's own empty section.)
+        assert_eq!(
+            codes(&diags),
+            [("section-level", 12), ("empty-section", 14)]
+        );
+        assert_eq!((diags[0].column, diags[0].len), (1, 14));
+        assert_eq!(
+            diags[0].message,
+            "section `Root cause` is a level 3 heading; the template has it at level 2"
+        );
+        assert_eq!(diags[0].hint.as_deref(), Some("write `## Root cause`"));
+        // `# Summary` would hold every section after it.
+        let (_, diags) = check(
+            "content/postmortems/a.md",
+            &PM.replace("## Summary\n", "# Summary\n"),
+        );
+        assert_eq!(codes(&diags), [("section-level", 6), ("empty-section", 14)]);
+        assert_eq!(diags[0].hint.as_deref(), Some("write `## Summary`"));
+        // A subsection named like a section is fine once the section is there.
+        let (_, diags) = check(
+            "content/postmortems/a.md",
+            &PM.replace("## Impact\nI\n", "## Impact\nI\n### Summary\nS\n"),
+        );
+        assert_eq!(codes(&diags), [("empty-section", 16)]);
+    }
+
+    #[test]
     fn a_misspelled_section_heading_is_pointed_at() {
         let (_, diags) = check(
             "content/postmortems/a.md",
@@ -946,7 +1014,33 @@ mod tests {
         assert_eq!((missing.line, missing.column), (8, 1));
         assert_eq!(
             missing.hint.as_deref(),
-            Some("did you mean `Impact`? rename the heading `Impakt`")
+            Some("did you mean `Impact`? rename the heading `## Impakt` to `## Impact`")
+        );
+        // Spelled like an alias: the alias is what is suggested.
+        let (_, diags) = check(
+            "content/postmortems/a.md",
+            &PM.replace("## Root Cause\n", "## Root Caus\n"),
+        );
+        let missing = diags.iter().find(|d| d.code == "missing-section").unwrap();
+        assert_eq!(
+            (missing.line, missing.hint.as_deref()),
+            (
+                12,
+                Some("did you mean `Root Cause`? rename the heading `## Root Caus` to `## Root Cause`")
+            )
+        );
+        // Misspelled and at another level.
+        let (_, diags) = check(
+            "content/postmortems/a.md",
+            &PM.replace("## Summary\n", "### Sumary\n"),
+        );
+        assert_eq!(
+            codes(&diags),
+            [("missing-section", 6), ("empty-section", 14)]
+        );
+        assert_eq!(
+            diags[0].hint.as_deref(),
+            Some("did you mean `Summary`? rename the heading `### Sumary` to `## Summary`")
         );
         // A heading unlike the name is not taken for a misspelling.
         let (_, diags) = check(

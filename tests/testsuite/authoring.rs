@@ -585,6 +585,87 @@ fn explain_prints_the_rule_of_a_code() {
     );
 }
 
+/// Every error that stops a command names a code, and `explain` knows it:
+/// the setup errors printed without a `Diagnostic` (usage, git, output,
+/// init, serve) as much as the diagnostics of `check`.
+#[test]
+fn setup_errors_name_a_code_explain_knows() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("kb");
+    init(&root);
+    let root_arg = root.display().to_string();
+    let a_file = tmp.path().join("a-file");
+    std::fs::write(&a_file, "not a folder").unwrap();
+    let busy = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = busy.local_addr().unwrap().port().to_string();
+    let cases: [(&str, Vec<String>); 5] = [
+        (
+            "usage",
+            vec![
+                "check".into(),
+                "--root".into(),
+                root_arg.clone(),
+                a_file.display().to_string(),
+            ],
+        ),
+        // Not in a git repository.
+        (
+            "git",
+            vec![
+                "check".into(),
+                "--root".into(),
+                root_arg.clone(),
+                "--changed-since".into(),
+                "main".into(),
+            ],
+        ),
+        (
+            "output",
+            vec![
+                "build".into(),
+                "--root".into(),
+                root_arg.clone(),
+                "--output".into(),
+                root.join("content/site").display().to_string(),
+            ],
+        ),
+        (
+            "init",
+            vec!["init".into(), a_file.join("kb").display().to_string()],
+        ),
+        (
+            "serve",
+            vec![
+                "serve".into(),
+                "--root".into(),
+                root_arg.clone(),
+                "--port".into(),
+                port,
+            ],
+        ),
+    ];
+    for (code, args) in cases {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let run = hindsight(tmp.path(), &args);
+        assert_eq!(run.code, 2, "{args:?}: {}", run.stderr);
+        assert!(
+            run.stderr
+                .lines()
+                .any(|l| l.starts_with(&format!("error[{code}]: "))),
+            "{args:?}: {}",
+            run.stderr
+        );
+        let explained = hindsight(tmp.path(), &["explain", code]);
+        assert_eq!(explained.code, 0, "explain {code}: {}", explained.stderr);
+        assert!(
+            explained.stdout.starts_with(&format!("error[{code}]: ")),
+            "{}",
+            explained.stdout
+        );
+    }
+    drop(busy);
+}
+
 #[test]
 fn the_ci_files_init_writes_run_the_checks() {
     let tmp = tempfile::tempdir().unwrap();

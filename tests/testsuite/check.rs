@@ -554,3 +554,137 @@ fn pages_two_documents_would_share_fail_check() {
     let run = check(root, &["--format", "json"]);
     assert_eq!((run.code, run.stdout.as_str()), (0, ""), "{}", run.stderr);
 }
+
+/// `(code, line, column, hint)` of each diagnostic of a `--format json` run.
+fn with_hints(run: &crate::support::Run) -> Vec<(String, usize, usize, String)> {
+    run.stdout
+        .lines()
+        .map(|l| {
+            let d: serde_json::Value = serde_json::from_str(l).unwrap();
+            (
+                d["code"].as_str().unwrap().to_string(),
+                d["line"].as_u64().unwrap() as usize,
+                d["column"].as_u64().unwrap() as usize,
+                d["hint"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn a_section_at_another_heading_level_is_pointed_at() {
+    let kb = scratch_copy("valid");
+    let pm = kb
+        .path()
+        .join("content/postmortems/pm-2026-002-search-latency.md");
+    edit(&pm, "## Contributing Factors", "### Contributing Factors");
+    let run = check(kb.path(), &["--format", "json"]);
+    assert_eq!(
+        with_hints(&run),
+        [(
+            "section-level".to_string(),
+            32,
+            1,
+            "write `## Contributing Factors`".to_string()
+        )],
+        "{}",
+        run.stdout
+    );
+    assert_eq!(run.code, 1);
+    let run = check(kb.path(), &[]);
+    assert!(
+        run.stderr.contains(
+            "error[section-level]: section `Contributing Factors` is a level 3 heading; the template has it at level 2"
+        ),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn misspelt_links_and_sections_get_a_did_you_mean() {
+    let kb = scratch_copy("valid");
+    let pm = kb
+        .path()
+        .join("content/postmortems/pm-2026-001-checkout-outage.md");
+    edit(
+        &pm,
+        "related: [RB-checkout-rollback]",
+        "related: [RB-checkout-rolback]",
+    );
+    edit(
+        &pm,
+        "../runbooks/rb-checkout-rollback.md",
+        "../runbook/rb-checkout-rollback.md",
+    );
+    edit(
+        &pm,
+        "](../incidents/inc-2026-001-checkout-outage.md)",
+        "](/content/incidents/inc-2026-001-checkout-outag.md)",
+    );
+    edit(&pm, "## Summary", "### Sumary");
+    let pm2 = kb
+        .path()
+        .join("content/postmortems/pm-2026-002-search-latency.md");
+    edit(&pm2, "## Contributing Factors", "## Contributing factor");
+    let run = check(kb.path(), &["--format", "json"]);
+    let did_you_mean = |s: &str| s.to_string();
+    assert_eq!(
+        with_hints(&run),
+        [
+            (
+                "broken-link".to_string(),
+                9,
+                11,
+                did_you_mean("did you mean `RB-checkout-rollback`?")
+            ),
+            (
+                "missing-section".to_string(),
+                12,
+                1,
+                did_you_mean("did you mean `Summary`? rename the heading `### Sumary` to `## Summary`")
+            ),
+            (
+                "broken-link".to_string(),
+                15,
+                18,
+                did_you_mean("no document at content/incidents/inc-2026-001-checkout-outag.md; did you mean `/content/incidents/inc-2026-001-checkout-outage.md`?")
+            ),
+            (
+                "broken-link".to_string(),
+                16,
+                5,
+                did_you_mean("no document at content/runbook/rb-checkout-rollback.md; did you mean `../runbooks/rb-checkout-rollback.md`?")
+            ),
+            // In pm-2026-002.
+            (
+                "missing-section".to_string(),
+                32,
+                1,
+                did_you_mean("did you mean `Contributing Factors`? rename the heading `## Contributing factor` to `## Contributing Factors`")
+            ),
+        ],
+        "{}",
+        run.stdout
+    );
+    // Only close names are offered: another incident's number is not a typo.
+    edit(&pm, "incident: INC-2026-001", "incident: INC-2026-003");
+    edit(&pm, "### Sumary", "## Synopsis");
+    let run = check(kb.path(), &["--format", "json"]);
+    let hints = with_hints(&run);
+    let hint = |code, line| {
+        let h = hints.iter().find(|h| h.0 == code && h.1 == line);
+        h.unwrap_or_else(|| panic!("no {code} at {line}: {}", run.stdout))
+            .3
+            .clone()
+    };
+    assert_eq!(
+        hint("broken-link", 4),
+        "no incident has this id; check the spelling or create it"
+    );
+    // At the front matter's end, where the body starts.
+    assert_eq!(
+        hint("missing-section", 11),
+        "add a `## Summary` heading with its content"
+    );
+}

@@ -184,6 +184,109 @@ fn symlink_loops_are_diagnostics_not_hangs() {
     assert_eq!(got.len(), 5, "{got:?}");
 }
 
+#[cfg(unix)]
+fn mkfifo(path: &Path) {
+    let status = std::process::Command::new("mkfifo")
+        .arg(path)
+        .status()
+        .unwrap();
+    assert!(status.success(), "mkfifo {}", path.display());
+}
+
+/// A named pipe is reported, not opened (that would wait for a writer); a
+/// link out of the knowledge base is reported, not read, so that its text
+/// shows up in no diagnostic and no page; links inside it still work.
+#[cfg(unix)]
+#[test]
+fn special_files_and_links_out_of_the_knowledge_base_are_not_read() {
+    use std::os::unix::fs::symlink;
+    let kb = scratch_copy("valid");
+    let root = kb.path();
+    let content = root.join("content");
+    let elsewhere = tempfile::tempdir().unwrap();
+    let secret = elsewhere.path().join("secret.md");
+    std::fs::write(
+        &secret,
+        "---\nid: RB-secret\ntitle: x\npassword: hunter2-outside\n---\nhunter2-outside\n",
+    )
+    .unwrap();
+    std::fs::create_dir(elsewhere.path().join("folder")).unwrap();
+    std::fs::copy(&secret, elsewhere.path().join("folder/secret.md")).unwrap();
+    mkfifo(&content.join("runbooks/pipe.md"));
+    mkfifo(&content.join("runbooks/pipe.txt"));
+    symlink(&secret, content.join("runbooks/secret.md")).unwrap();
+    symlink(
+        elsewhere.path().join("folder"),
+        content.join("linked-folder"),
+    )
+    .unwrap();
+    // Inside the root but outside content/: read as before.
+    std::fs::create_dir(root.join("shared")).unwrap();
+    std::fs::write(
+        root.join("shared/rb-shared.md"),
+        "---\nid: RB-shared\ntitle: Shared\nlast_reviewed: 2026-11-01\nowner: x\n---\n## Overview\na\n## Diagnosis\nb\n## Mitigation\nc\n## Escalation\nd\n",
+    )
+    .unwrap();
+    symlink(
+        "../../shared/rb-shared.md",
+        content.join("runbooks/rb-shared.md"),
+    )
+    .unwrap();
+    let run = check(root, &["--format", "json"]);
+    assert!(run.elapsed < QUICK, "took {:?}", run.elapsed);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let got: Vec<(String, String, String, usize, usize)> = run
+        .diagnostics()
+        .into_iter()
+        .map(|d| (d.severity, d.code, d.file, d.line, d.column))
+        .collect();
+    let at = |severity: &str, code: &str, file: &str| {
+        (
+            severity.to_string(),
+            code.to_string(),
+            format!("content/{file}"),
+            1,
+            1,
+        )
+    };
+    assert_eq!(
+        got,
+        [
+            at("error", "symlink-outside", "linked-folder"),
+            at("warning", "special-file", "runbooks/pipe.md"),
+            at("warning", "special-file", "runbooks/pipe.txt"),
+            // The linked document was read: its unknown field is reported.
+            (
+                "error".into(),
+                "unknown-field".into(),
+                "content/runbooks/rb-shared.md".into(),
+                5,
+                1
+            ),
+            at("error", "symlink-outside", "runbooks/secret.md"),
+        ],
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout
+            .contains("\"hint\":\"hindsight reads regular files only"),
+        "{}",
+        run.stdout
+    );
+    let human = check(root, &[]);
+    for out in [&run.stdout, &human.stderr] {
+        assert!(!out.contains("hunter2"), "the outside file was read: {out}");
+    }
+    assert!(
+        human
+            .stderr
+            .contains("warning[special-file]: a named pipe, not a regular file; skipped"),
+        "{}",
+        human.stderr
+    );
+}
+
 /// Markdown shapes that have made parsers go quadratic or recurse deeply, at
 /// the default size limit's order of magnitude.
 #[test]

@@ -222,6 +222,40 @@ fn symlink_loop() {
     );
 }
 
+#[cfg(unix)]
+#[test]
+fn symlink_outside() {
+    let dir = tempfile::tempdir().unwrap();
+    let elsewhere = tempfile::tempdir().unwrap();
+    std::fs::write(elsewhere.path().join("rb.md"), RUNBOOK).unwrap();
+    std::fs::create_dir_all(dir.path().join("content/runbooks")).unwrap();
+    let link = dir.path().join("content/runbooks/rb.md");
+    std::os::unix::fs::symlink(elsewhere.path().join("rb.md"), &link).unwrap();
+    assert_eq!(
+        diagnose_dir(dir.path()),
+        [("symlink-outside".into(), RB.into(), 1)]
+    );
+    // The same file inside the root, linked the same way, is read.
+    std::fs::write(dir.path().join("rb.md"), RUNBOOK).unwrap();
+    std::fs::remove_file(&link).unwrap();
+    std::os::unix::fs::symlink("../../rb.md", &link).unwrap();
+    assert_eq!(diagnose_dir(dir.path()), Found::new());
+}
+
+#[cfg(unix)]
+#[test]
+fn special_file() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("content/runbooks")).unwrap();
+    // A socket: made with std alone (a named pipe is in tests/testsuite/hostile.rs).
+    let _socket =
+        std::os::unix::net::UnixListener::bind(dir.path().join("content/runbooks/rb.md")).unwrap();
+    assert_eq!(
+        diagnose_dir(dir.path()),
+        [("special-file".into(), RB.into(), 1)]
+    );
+}
+
 #[test]
 fn file_too_large() {
     rule(
@@ -591,6 +625,22 @@ fn missing_section() {
 }
 
 #[test]
+fn section_level() {
+    // `### Root Cause` is a subsection of Timeline, `# Summary` would hold
+    // every section after it: each is reported where it is, not as missing.
+    let bad = with(POSTMORTEM, "## Root Cause", "### Root Cause");
+    rule(
+        "section-level",
+        &[(INC, INCIDENT), (PM, &bad)],
+        (PM, 21),
+        &[(INC, INCIDENT), (PM, POSTMORTEM)],
+    );
+    let bad = with(POSTMORTEM, "## Summary", "# Summary");
+    let found = diagnose(&[(INC, INCIDENT), (PM, &bad)]);
+    assert_eq!(found, [("section-level".into(), PM.into(), 7)]);
+}
+
+#[test]
 fn empty_section() {
     let bad = with(
         RUNBOOK,
@@ -872,6 +922,31 @@ const ELSEWHERE: &[(&str, &str)] = &[
         "tests/testsuite/check.rs (pages two documents would share)",
     ),
     ("theme", "the build stage"),
+    // Setup errors of the commands, printed without a `Diagnostic`.
+    (
+        "usage",
+        "tests/testsuite/authoring.rs (setup_errors_name_a_code_explain_knows)",
+    ),
+    (
+        "git",
+        "tests/testsuite/authoring.rs (setup_errors_name_a_code_explain_knows)",
+    ),
+    (
+        "output",
+        "tests/testsuite/authoring.rs (setup_errors_name_a_code_explain_knows)",
+    ),
+    (
+        "init",
+        "tests/testsuite/authoring.rs (setup_errors_name_a_code_explain_knows)",
+    ),
+    (
+        "serve",
+        "tests/testsuite/authoring.rs (setup_errors_name_a_code_explain_knows)",
+    ),
+    (
+        "io",
+        "not tested: `new` failing to write for a reason other than an existing file needs a folder it cannot write to, and tests may run as root",
+    ),
 ];
 
 #[test]
