@@ -409,9 +409,9 @@ pub const RULES: &[Rule] = &[
         "section-level",
         Error,
         "validate",
-        "A required section's heading is at another level than in the template (`### Root Cause` or `# Summary` where the template has `## ...`).",
+        "A required section's heading is at another level than the document's other sections (`### Root Cause` or `# Summary` among `##` sections; the expected level is the one most of them use, normally the template's).",
         "A heading's level decides what it holds: a `###` section belongs to the section above it, and a `#` one takes in every `##` section after it, so neither is the section the template asks for.",
-        "`### Root Cause` -> `## Root Cause`: use as many `#` as the template's heading.",
+        "`### Root Cause` -> `## Root Cause`: write every section at one level, the template's.",
     ),
     rule(
         "empty-section",

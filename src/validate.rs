@@ -446,23 +446,33 @@ impl Validator<'_> {
 
     fn sections(&mut self, doc: &Document, t: &Template) {
         let sections = &doc.structure.sections;
+        // A document may write all its sections a level up or down (`# Summary`
+        // when the title is in the front matter): the level most of its
+        // sections use, relative to the template's, is the one expected.
+        let shift = level_shift(sections, t);
         for spec in t.sections.iter().filter(|s| !s.optional) {
+            let level = (i16::from(spec.level) + shift).clamp(1, 6) as u8;
             let found = sections
                 .iter()
-                .find(|s| s.level == spec.level && spec.matches(&s.title));
+                .find(|s| s.level == level && spec.matches(&s.title));
             let Some(section) = found else {
                 // The section is there at another level: `### Root Cause` is
                 // a subsection of the one above it, `# Summary` swallows the
                 // sections after it. Point at it rather than call it missing.
                 if let Some(s) = sections.iter().find(|s| spec.matches(&s.title)) {
+                    let expected = if shift == 0 {
+                        format!("the template has it at level {level}")
+                    } else {
+                        format!("the document's other sections are level {level}")
+                    };
                     self.error(
                         "section-level",
                         doc.pos(&s.heading),
                         format!(
-                            "section `{}` is a level {} heading; the template has it at level {}",
-                            s.title, s.level, spec.level
+                            "section `{}` is a level {} heading; {expected}",
+                            s.title, s.level
                         ),
-                        Some(format!("write `{}`", heading(spec.level, &s.title))),
+                        Some(format!("write `{}`", heading(level, &s.title))),
                     );
                     continue;
                 }
@@ -482,8 +492,8 @@ impl Validator<'_> {
                     .filter(|s| !t.sections.iter().any(|known| known.matches(&s.title)));
                 let misspelled = unknown
                     .clone()
-                    .filter(|s| s.level == spec.level)
-                    .chain(unknown.filter(|s| s.level != spec.level))
+                    .filter(|s| s.level == level)
+                    .chain(unknown.filter(|s| s.level != level))
                     .find_map(|s| closest(&s.title, &names).map(|name| (s, name)));
                 let (pos, hint) = match misspelled {
                     Some((s, name)) => (
@@ -491,7 +501,7 @@ impl Validator<'_> {
                         format!(
                             "did you mean `{name}`? rename the heading `{}` to `{}`",
                             heading(s.level, &s.title),
-                            heading(spec.level, name)
+                            heading(level, name)
                         ),
                     ),
                     None => {
@@ -502,7 +512,7 @@ impl Validator<'_> {
                             Pos::new(at.line.saturating_sub(1).max(1), 1, 3),
                             format!(
                                 "add a `{}` heading with its content",
-                                heading(spec.level, &spec.title)
+                                heading(level, &spec.title)
                             ),
                         )
                     }
@@ -597,6 +607,31 @@ impl Validator<'_> {
             );
         }
     }
+}
+
+/// How many levels deeper than the template the document writes its
+/// sections: the most common difference among headings named like a required
+/// section, 0 on a tie with it (then the smaller difference).
+fn level_shift(sections: &[crate::model::Section], t: &Template) -> i16 {
+    let mut counts: Vec<(i16, usize)> = vec![];
+    for s in sections {
+        let Some(spec) = t
+            .sections
+            .iter()
+            .find(|spec| !spec.optional && spec.matches(&s.title))
+        else {
+            continue;
+        };
+        let d = i16::from(s.level) - i16::from(spec.level);
+        match counts.iter_mut().find(|(x, _)| *x == d) {
+            Some((_, n)) => *n += 1,
+            None => counts.push((d, 1)),
+        }
+    }
+    counts
+        .into_iter()
+        .max_by_key(|&(d, n)| (n, std::cmp::Reverse(d.abs())))
+        .map_or(0, |(d, _)| d)
 }
 
 /// A heading as Markdown writes it: `## Summary`.
@@ -1002,6 +1037,23 @@ mod tests {
             &PM.replace("## Impact\nI\n", "## Impact\nI\n### Summary\nS\n"),
         );
         assert_eq!(codes(&diags), [("empty-section", 16)]);
+        // A document that writes every section a level up or down is fine
+        // (the title is in the front matter): its own level is the one expected.
+        for (from, to) in [("\n## ", "\n# "), ("\n## ", "\n### ")] {
+            let (_, diags) = check("content/postmortems/a.md", &PM.replace(from, to));
+            assert_eq!(codes(&diags), [("empty-section", 14)], "{to:?}");
+        }
+        // Then the odd one out is pointed at, with the document's level.
+        let (_, diags) = check(
+            "content/postmortems/a.md",
+            &PM.replace("\n## ", "\n# ").replace("# Impact", "## Impact"),
+        );
+        assert_eq!(codes(&diags), [("section-level", 8), ("empty-section", 14)]);
+        assert_eq!(
+            diags[0].message,
+            "section `Impact` is a level 2 heading; the document's other sections are level 1"
+        );
+        assert_eq!(diags[0].hint.as_deref(), Some("write `# Impact`"));
     }
 
     #[test]
