@@ -172,6 +172,20 @@ pub fn parse(file: SourceFile) -> (Document, Vec<Diagnostic>) {
             let len = id.chars().count();
             (id, Pos::new(node.line, node.column, len))
         }
+        // Front matter YAML could not read has its own error; its `id:`
+        // line still names the document, so that the documents referring to
+        // it do not get a `broken-link` each.
+        None if front.is_none() => {
+            match unread_front_matter(&text).and_then(|f| front_matter_line(f, "id")) {
+                Some(id) => {
+                    // `id` is a slice of `text`: its offset is where it starts.
+                    let start = id.as_ptr() as usize - text.as_ptr() as usize;
+                    let pos = line_index.pos(&text, start, start + id.len());
+                    (id.to_string(), pos)
+                }
+                None => (stem, Pos::file_start()),
+            }
+        }
         _ => (stem, Pos::file_start()),
     };
     let kind = scalar("kind")
@@ -196,6 +210,56 @@ pub fn parse(file: SourceFile) -> (Document, Vec<Diagnostic>) {
         stamp: crate::model::next_stamp(),
     };
     (doc, diags)
+}
+
+/// The text of a front matter block, for when YAML could not read it: up to
+/// its closing `---`, or the whole file when it is never closed. None when
+/// the file has no front matter.
+pub fn unread_front_matter(text: &str) -> Option<&str> {
+    match split_front_matter(text) {
+        Ok(split) => Some(&text[split.yaml]),
+        Err(SplitError::Unclosed) => Some(text),
+        Err(SplitError::Missing) => None,
+    }
+}
+
+/// A top-level `key: value` line. `$` does not match before `\r`, hence `[^\r\n]`.
+static FRONT_MATTER_LINE: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?m)^([^\s:#]+):[ \t]+([^\r\n]*)").unwrap());
+
+/// The value of the first top-level `key:` line of front matter YAML could
+/// not read, when it is one scalar whose text is plain to see: a plain
+/// scalar, or a quoted one without escapes. Lists, mappings, anchors, block
+/// scalars and the like are None: what YAML would make of them is a guess.
+pub fn front_matter_line<'a>(front: &'a str, key: &str) -> Option<&'a str> {
+    let line = FRONT_MATTER_LINE
+        .captures_iter(front)
+        .find(|c| &c[1] == key)?;
+    let value = line.get(2)?.as_str();
+    // A comment starts at a `#` after a space; the regex ate those before the value.
+    let value = value
+        .match_indices('#')
+        .find(|(i, _)| value[..*i].ends_with([' ', '\t']))
+        .map_or(value, |(i, _)| &value[..i])
+        .trim_end();
+    let quoted = |q: char| {
+        let inner = value.strip_prefix(q)?.strip_suffix(q)?;
+        (!inner.contains([q, '\\'])).then_some(inner)
+    };
+    let scalar = match value.chars().next()? {
+        '"' => quoted('"')?,
+        '\'' => quoted('\'')?,
+        // Indicators that start something other than a plain scalar.
+        '[' | ']' | '{' | '}' | ',' | '#' | '&' | '*' | '!' | '|' | '>' | '%' | '@' | '`' => {
+            return None
+        }
+        '-' | '?' | ':' if value.len() == 1 || value[1..].starts_with([' ', '\t']) => return None,
+        // `a: b` in a value is the kind of line YAML refuses.
+        _ if value.contains(": ") || value.ends_with(':') => return None,
+        _ => value,
+    };
+    let scalar = scalar.trim();
+    (!scalar.is_empty()).then_some(scalar)
 }
 
 /// What to do about a YAML syntax error, from the parser's message and the
@@ -845,6 +909,59 @@ mod tests {
         assert!(hint("severity:\tSEV1").contains("tabs"));
         assert!(hint("title: \"unclosed").contains("not closed"));
         assert!(hint("title: x\n  bad: indent").contains("indentation"));
+    }
+
+    #[test]
+    fn unreadable_front_matter_keeps_a_plain_id() {
+        // `@` cannot start a plain value: YAML refuses the front matter.
+        let (d, diags) = doc("---\nid: PM-2026-009\nauthors: [@priya, olu]\n---\n");
+        assert_eq!(diags[0].code, "yaml-syntax");
+        assert_eq!(d.id, "PM-2026-009");
+        assert_eq!((d.id_pos.line, d.id_pos.column), (2, 5));
+        // Never closed: the whole file is searched, as its body is.
+        let (d, _) = doc("---\ntitle: a\nid: PM-2026-008\n## Summary\n");
+        assert_eq!(d.id, "PM-2026-008");
+        // Without front matter there is no `id:` line to read.
+        let (d, _) = doc("id: PM-2026-007\n");
+        assert_eq!(d.id, "pm");
+    }
+
+    #[test]
+    fn only_plain_scalars_are_read_from_unreadable_front_matter() {
+        fn id(front: &str) -> Option<&str> {
+            front_matter_line(front, "id")
+        }
+        assert_eq!(id("title: x\nid: PM-1\n"), Some("PM-1"));
+        assert_eq!(id("id: PM-1 # the first\r\n"), Some("PM-1"));
+        assert_eq!(id("id:\tPM-1  \n"), Some("PM-1"));
+        assert_eq!(id("id: \"PM-1\"\n"), Some("PM-1"));
+        assert_eq!(id("id: 'PM-1'\n"), Some("PM-1"));
+        assert_eq!(id("id: PM#1\n"), Some("PM#1"));
+        assert_eq!(id("id: -1\n"), Some("-1"));
+        for not_plain in [
+            "id: [PM-1]",
+            "id: {a: b}",
+            "id: &a PM-1",
+            "id: *a",
+            "id: !tag PM-1",
+            "id: |",
+            "id: >-",
+            "id: - PM-1",
+            "id: @PM-1",
+            "id: \"PM-1",
+            "id: \"PM\\u0031\"",
+            "id: 'PM-1",
+            "id: PM: 1",
+            "id: PM:",
+            "id: # none",
+            "id:",
+            "id:PM-1",
+            "  id: nested",
+            "ids: PM-1",
+            "title: id: PM-1",
+        ] {
+            assert_eq!(id(not_plain), None, "{not_plain}");
+        }
     }
 
     #[test]

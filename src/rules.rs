@@ -177,7 +177,7 @@ pub const RULES: &[Rule] = &[
         Error,
         "parse",
         "The front matter is not valid YAML, or an alias names an unknown anchor.",
-        "Nothing in a front matter that does not parse can be trusted, so its fields are not checked further.",
+        "Nothing in a front matter that does not parse can be trusted, so its fields are not checked further. Two lines holding one plain or quoted value are still read: `id:`, so that documents naming the id do not also get a `broken-link`, and a postmortem's `incident:`, so that its incident is not reported overdue.",
         "Quote values with `: ` or a leading `@`/`*`/`&` in them: `title: \"Checkout: 502s\"`.",
     ),
     rule(
