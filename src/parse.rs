@@ -97,11 +97,7 @@ pub fn parse(file: SourceFile) -> (Document, Vec<Diagnostic>) {
                 Some(node) if matches!(node.value, Value::Map(_)) => Some(node),
                 // Empty front matter (`---` then `---`, or only comments)
                 // is a mapping without fields: each required one is missing.
-                None if clean => Some(yaml::Node {
-                    value: Value::Map(vec![]),
-                    line: 1,
-                    column: 1,
-                }),
+                None if clean => Some(yaml::Node::new(Value::Map(vec![]), 1, 1)),
                 Some(node) if node.value == Value::Null && clean => Some(yaml::Node {
                     value: Value::Map(vec![]),
                     ..node

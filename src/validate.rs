@@ -39,7 +39,7 @@ pub fn validate(doc: &mut Document, ctx: &Context) -> Vec<Diagnostic> {
     };
     match template {
         Some(t) => {
-            if let Some(front) = &doc.front {
+            if let Some(front) = &mut doc.front {
                 v.fields(front, t, &mut meta);
             } else {
                 // Without front matter every required field is missing; say so once.
@@ -93,9 +93,16 @@ impl Validator<'_> {
         });
     }
 
-    fn fields(&mut self, front: &Node, t: &Template, meta: &mut Meta) {
+    /// Checks the fields; those that pass go into `meta`, and text fields
+    /// become their text as written in `front` too (see `keep_as_written`).
+    fn fields(&mut self, front: &mut Node, t: &Template, meta: &mut Meta) {
         let mut seen = vec![];
-        for (key, value) in front.entries() {
+        let entries = match &mut front.value {
+            Value::Map(entries) => entries.as_mut_slice(),
+            _ => &mut [],
+        };
+        for (key, value) in entries {
+            let key: &Node = key;
             let name = key.scalar_str().unwrap_or_default();
             // The template's spec as it is: a copy would copy its pattern, and
             // a copied `Regex` starts with empty caches.
@@ -125,6 +132,7 @@ impl Validator<'_> {
                 continue;
             };
             if self.value(&spec, value, name) {
+                keep_as_written(&spec, value);
                 extract(name, &spec, value, meta);
             }
         }
@@ -184,7 +192,12 @@ impl Validator<'_> {
         let text = node.scalar_str();
         match spec.ty {
             FieldType::String | FieldType::Text | FieldType::Id | FieldType::Ref => {
-                let Some(text) = text.filter(|_| !matches!(node.value, Value::Bool(_))) else {
+                // `title: true` is text as written; an id or a reference
+                // that YAML reads as a boolean is a mistake.
+                let boolean = matches!(node.value, Value::Bool(_));
+                let Some(text) = text
+                    .filter(|_| !boolean || matches!(spec.ty, FieldType::String | FieldType::Text))
+                else {
                     return wrong(self, "text".into());
                 };
                 // `title: ""` is as empty as `title:`; so are invisible characters.
@@ -619,6 +632,42 @@ fn is_invisible(c: char) -> bool {
     matches!(c, '\u{200b}'..='\u{200f}' | '\u{2060}'..='\u{2064}' | '\u{feff}' | '\u{00ad}')
 }
 
+/// A valid value of a field read as text (string, text, id, ref; in lists
+/// and maps too) becomes its text as written: YAML reads `title: 1.10` as
+/// the number 1.1, and templates see `fields` (docs/templates.md).
+fn keep_as_written(spec: &FieldSpec, node: &mut Node) {
+    match &mut node.value {
+        Value::Int(_) | Value::Float(_) | Value::Bool(_) => {
+            let text_field = matches!(
+                spec.ty,
+                FieldType::String | FieldType::Text | FieldType::Id | FieldType::Ref
+            );
+            if let Some(text) = node.scalar_text().filter(|_| text_field) {
+                node.value = Value::Str(text);
+                node.plain = None;
+            }
+        }
+        Value::Seq(items) => {
+            if let Some(item) = &spec.items {
+                items.iter_mut().for_each(|n| keep_as_written(item, n));
+            }
+        }
+        Value::Map(entries) => {
+            for (k, v) in entries {
+                let key = k.scalar_str();
+                if let Some(sub) = spec
+                    .keys
+                    .iter()
+                    .find(|s| Some(s.name.as_str()) == key.as_deref())
+                {
+                    keep_as_written(sub, v);
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
 /// Copies a valid value into the typed metadata.
 fn extract(name: &str, spec: &FieldSpec, node: &Node, meta: &mut Meta) {
     let text = || node.scalar_text();
@@ -882,6 +931,55 @@ mod tests {
                 .column,
             19
         );
+    }
+
+    #[test]
+    fn text_fields_are_their_text_as_written() {
+        let text = INCIDENT
+            .replace("title: Checkout down", "title: 1.10")
+            .replace(
+                "services: [checkout]",
+                "services: [checkout]\npublic_summary: 1e3\ntags: [2.0, true]",
+            );
+        let (doc, diags) = check("content/incidents/a.md", &text);
+        assert!(diags.is_empty(), "{diags:?}");
+        assert_eq!(doc.meta.title.as_deref(), Some("1.10"));
+        assert_eq!(doc.meta.tags, ["2.0", "true"]);
+        // Templates see `fields`: the text too, not YAML's number.
+        let fields = doc.front.as_ref().unwrap().to_json();
+        assert_eq!(fields["title"], "1.10");
+        assert_eq!(fields["public_summary"], "1e3");
+        assert_eq!(fields["tags"], serde_json::json!(["2.0", "true"]));
+        // Fields of other types keep YAML's value.
+        assert_eq!(fields["id"], "INC-2026-001");
+        let (doc, _) = check(
+            "content/services/s.md",
+            "---\nid: s\nname: 2.10\ntier: 1\n---\n",
+        );
+        assert_eq!(doc.meta.name.as_deref(), Some("2.10"));
+        assert_eq!(doc.front.as_ref().unwrap().to_json()["tier"], 1);
+    }
+
+    #[test]
+    fn true_is_a_title_and_null_is_no_title() {
+        let (doc, diags) = check(
+            "content/incidents/a.md",
+            &INCIDENT.replace("title: Checkout down", "title: True"),
+        );
+        assert!(diags.is_empty(), "{diags:?}");
+        assert_eq!(doc.meta.title.as_deref(), Some("True"));
+        let (doc, diags) = check(
+            "content/incidents/a.md",
+            &INCIDENT.replace("title: Checkout down", "title: null"),
+        );
+        assert_eq!(codes(&diags), [("missing-field", 3)]);
+        assert_eq!(doc.meta.title, None);
+        // An id or a reference YAML reads as a boolean is a mistake.
+        let (_, diags) = check(
+            "content/incidents/a.md",
+            &INCIDENT.replace("services: [checkout]", "services: [true]"),
+        );
+        assert_eq!(codes(&diags), [("wrong-type", 6)]);
     }
 
     #[test]
