@@ -561,6 +561,25 @@ pub fn slugify(title: &str) -> String {
 static TASK_PREFIX: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^\s*(?:[-*+]|\d+[.)])\s+\[[ xX]\]\s*").unwrap());
 
+/// Punctuation that may follow an action item's token.
+pub const TOKEN_END: [char; 4] = [',', '.', ';', ')'];
+
+/// The token a word of an action item starts with: `@` (an owner), or the
+/// key (`due:`, `done:`, `type:`, `ticket:`) in the case it is written in.
+fn token_key(word: &str) -> Option<&'static str> {
+    if word.len() > 1 && word.starts_with('@') {
+        return Some("@");
+    }
+    // `key:` prefixes in any case, compared without a lowercase copy.
+    ["due:", "done:", "type:", "ticket:"]
+        .into_iter()
+        .find(|key| {
+            word.as_bytes()
+                .get(..key.len())
+                .is_some_and(|p| p.eq_ignore_ascii_case(key.as_bytes()))
+        })
+}
+
 /// Reads the tokens of an action item; the rest of the words are its text.
 fn action_item(text: &str, done: bool, range: Range<usize>, n: usize) -> ActionItem {
     let raw = &text[range.clone()];
@@ -578,44 +597,48 @@ fn action_item(text: &str, done: bool, range: Range<usize>, n: usize) -> ActionI
     };
     let mut words = vec![];
     let mut offset = range.start + skip;
-    for word in raw[skip..].split_inclusive(char::is_whitespace) {
-        let start = offset;
-        offset += word.len();
-        let word = word.trim_end();
-        if word.is_empty() {
+    let mut at = raw[skip..]
+        .split_inclusive(char::is_whitespace)
+        .map(|word| {
+            let start = offset;
+            offset += word.len();
+            (start, word.trim_end())
+        })
+        .filter(|(_, word)| !word.is_empty())
+        .peekable();
+    while let Some((start, word)) = at.next() {
+        let key = token_key(word);
+        let Some(key) = key.filter(|k| *k != "@" || item.owner.is_none()) else {
+            words.push(word);
+            continue;
+        };
+        // Punctuation after a token is the sentence's, as in `(@dana, due:2026-12-15)`.
+        let value = word[key.len()..].trim_end_matches(TOKEN_END);
+        if key == "@" {
+            item.owner = Some(value.to_string());
             continue;
         }
-        let token_range = start..start + word.len();
-        let token = |value: &str| Token {
+        if key == "ticket:" {
+            item.ticket = Some(word[key.len()..].to_string());
+            continue;
+        }
+        let mut token = Token {
             raw: value.to_string(),
-            range: token_range.clone(),
+            range: start..start + word.len(),
         };
-        // `key:` prefixes in any case, compared without a lowercase copy.
-        let has_key = |key: &str| {
-            word.as_bytes()
-                .get(..key.len())
-                .is_some_and(|p| p.eq_ignore_ascii_case(key.as_bytes()))
-        };
-        if let Some(handle) = word.strip_prefix('@').filter(|h| !h.is_empty()) {
-            let handle = handle.trim_end_matches([',', '.', ';', ')']);
-            if item.owner.is_none() {
-                item.owner = Some(handle.to_string());
-                continue;
+        // `due: 2026-12-15`: nothing after the colon. The token takes the
+        // next word (unless it is a token itself) with an empty value, so
+        // that its diagnostic quotes what was written.
+        if word.len() == key.len() {
+            if let Some((next, w)) = at.next_if(|(_, w)| token_key(w).is_none()) {
+                token.range.end = next + w.len();
             }
-        } else if has_key("due:") {
-            item.due = Some(token(&word[4..]));
-            continue;
-        } else if has_key("done:") {
-            item.done_on = Some(token(&word[5..]));
-            continue;
-        } else if has_key("type:") {
-            item.kind = Some(token(&word[5..]));
-            continue;
-        } else if has_key("ticket:") {
-            item.ticket = Some(word[7..].to_string());
-            continue;
         }
-        words.push(word);
+        match key {
+            "due:" => item.due = Some(token),
+            "done:" => item.done_on = Some(token),
+            _ => item.kind = Some(token),
+        }
     }
     item.text = words.join(" ");
     item
@@ -1002,6 +1025,29 @@ mod tests {
             &text[items[0].due.as_ref().unwrap().range.clone()],
             "due:2026-12-15"
         );
+    }
+
+    #[test]
+    fn an_action_item_key_without_its_value_takes_the_next_word_with_it() {
+        let text = "## Action Items\n- [ ] A @dana due: 2026-12-15 type:  detect end\n- [ ] B done: @li due:\n- [ ] C (owner: @li, due:2026-12-15).\n";
+        let items = structure(text, 0).action_items;
+        let written = |t: &Option<Token>| {
+            let t = t.as_ref().unwrap();
+            (t.raw.clone(), &text[t.range.clone()])
+        };
+        assert_eq!(written(&items[0].due), ("".into(), "due: 2026-12-15"));
+        assert_eq!(written(&items[0].kind), ("".into(), "type:  detect"));
+        assert_eq!(items[0].text, "A end");
+        // Another token is not a value; nothing at all is none.
+        assert_eq!(written(&items[1].done_on), ("".into(), "done:"));
+        assert_eq!(items[1].owner.as_deref(), Some("li"));
+        assert_eq!(written(&items[1].due), ("".into(), "due:"));
+        // Punctuation after a token is the sentence's.
+        assert_eq!(
+            written(&items[2].due),
+            ("2026-12-15".into(), "due:2026-12-15).")
+        );
+        assert_eq!(items[2].owner.as_deref(), Some("li"));
     }
 
     #[test]

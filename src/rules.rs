@@ -265,9 +265,9 @@ pub const RULES: &[Rule] = &[
         "bad-date",
         Error,
         "validate",
-        "A date field or an action item's `due:`/`done:` is not a calendar date.",
+        "A date field or an action item's `due:`/`done:` is not a calendar date, or the date does not follow the colon right away.",
         "Dates decide when runbooks go stale and action items become overdue.",
-        "`due:12/15` -> `due:2026-12-15`",
+        "`due:12/15` -> `due:2026-12-15`; `due: 2026-12-15` -> `due:2026-12-15` (no space after the colon)",
     ),
     rule(
         "bad-datetime",
@@ -369,9 +369,9 @@ pub const RULES: &[Rule] = &[
         "action-item-type",
         Error,
         "validate",
-        "An action item's `type:` is not prevent, detect, mitigate or process.",
+        "An action item's `type:` is not prevent, detect, mitigate or process, or the type does not follow the colon right away.",
         "Types are counted on the action-items page; a typo would drop the item from its group.",
-        "`type:fix` -> `type:prevent`",
+        "`type:fix` -> `type:prevent`; `type: detect` -> `type:detect`",
     ),
     rule(
         "stale-runbook",

@@ -542,21 +542,35 @@ impl Validator<'_> {
             }
             for token in [&item.due, &item.done_on].into_iter().flatten() {
                 if parse_date(&token.raw).is_none() {
-                    self.error(
-                        "bad-date",
-                        doc.pos(&token.range),
-                        format!("`{}` is not a date", token.raw),
-                        Some("write dates as YYYY-MM-DD".into()),
-                    );
+                    let (message, hint) = match no_value(doc, token, "date", "YYYY-MM-DD`", |v| {
+                        parse_date(v).is_some()
+                    }) {
+                        Some(said) => said,
+                        None => (
+                            format!("`{}` is not a date", token.raw),
+                            "write dates as YYYY-MM-DD".into(),
+                        ),
+                    };
+                    self.error("bad-date", doc.pos(&token.range), message, Some(hint));
                 }
             }
             if let Some(kind) = &item.kind {
-                if !ACTION_ITEM_TYPES.contains(&kind.raw.as_str()) {
+                let known = |v: &str| ACTION_ITEM_TYPES.contains(&v);
+                if !known(&kind.raw) {
+                    let types = ACTION_ITEM_TYPES.join(", ");
+                    let example = format!("prevent` ({types})");
+                    let (message, hint) = match no_value(doc, kind, "type", &example, known) {
+                        Some(said) => said,
+                        None => (
+                            format!("unknown action item type `{}`", kind.raw),
+                            format!("use one of: {types}"),
+                        ),
+                    };
                     self.error(
                         "action-item-type",
                         doc.pos(&kind.range),
-                        format!("unknown action item type `{}`", kind.raw),
-                        Some(format!("use one of: {}", ACTION_ITEM_TYPES.join(", "))),
+                        message,
+                        Some(hint),
                     );
                 }
             }
@@ -588,6 +602,38 @@ impl Validator<'_> {
             );
         }
     }
+}
+
+/// The message and hint for an action item token with nothing right after
+/// its colon (`due: 2026-12-15`, `due:` alone), naming what was written;
+/// None for a token with a value. `what` is the value's name, `example` the
+/// rest of the hint after `` `key`` (a value, the closing backtick, any more),
+/// `valid` whether the word after the space would do.
+fn no_value(
+    doc: &Document,
+    token: &Token,
+    what: &str,
+    example: &str,
+    valid: impl Fn(&str) -> bool,
+) -> Option<(String, String)> {
+    if !token.raw.is_empty() {
+        return None;
+    }
+    let written = &doc.text[token.range.clone()];
+    let (key, after) = written.split_at(written.find(':')? + 1);
+    let value = after.trim().trim_end_matches(crate::parse::TOKEN_END);
+    let spaced = after.starts_with(char::is_whitespace);
+    let message = if spaced {
+        format!("`{written}` has a space after the colon")
+    } else {
+        format!("`{written}` has no {what}")
+    };
+    let hint = if spaced && valid(value) {
+        format!("write `{key}{value}`, without the space")
+    } else {
+        format!("write the {what} right after the colon: `{key}{example}")
+    };
+    Some((message, hint))
 }
 
 /// Specs of the fields every kind accepts.

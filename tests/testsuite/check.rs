@@ -580,3 +580,112 @@ fn an_id_read_from_unreadable_front_matter_can_still_be_a_duplicate() {
     assert!(d.iter().any(|d| d.code == "yaml-syntax" && d.file == pm));
     assert!(!d.iter().any(|d| d.code == "broken-link"), "{}", run.stdout);
 }
+
+#[test]
+fn action_item_tokens_with_a_space_after_the_colon_say_what_was_written() {
+    let kb = scratch_copy("valid");
+    let pm = kb
+        .path()
+        .join("content/postmortems/pm-2026-001-checkout-outage.md");
+    edit(
+        &pm,
+        "@omar due:2026-12-15 type:prevent",
+        "(owner: @omar, due: 2026-12-15) type: prevent",
+    );
+    edit(&pm, "@li due:2027-01-10", "@li due:  2027-01-10");
+    // At the end of the item, with a space after it.
+    edit(&pm, "done:2026-03-15 type:mitigate", "type:mitigate done: ");
+    edit(&pm, "done:2026-03-30 type:process", "type: fix done: ");
+    let run = check(kb.path(), &["--format", "json"]);
+    let found: Vec<(String, usize, usize, String, String)> = run
+        .stdout
+        .lines()
+        .map(|l| {
+            let d: serde_json::Value = serde_json::from_str(l).unwrap();
+            let text = |k: &str| d[k].as_str().unwrap().to_string();
+            let num = |k: &str| d[k].as_u64().unwrap() as usize;
+            (
+                text("code"),
+                num("line"),
+                num("column"),
+                text("message"),
+                text("hint"),
+            )
+        })
+        .collect();
+    let at = |code: &str, line, column, message: &str, hint: &str| {
+        (
+            code.to_string(),
+            line,
+            column,
+            message.to_string(),
+            hint.to_string(),
+        )
+    };
+    let types = "(prevent, detect, mitigate, process)";
+    assert_eq!(
+        found,
+        [
+            at(
+                "bad-date",
+                40,
+                71,
+                "`due: 2026-12-15)` has a space after the colon",
+                "write `due:2026-12-15`, without the space"
+            ),
+            at(
+                "action-item-type",
+                40,
+                88,
+                "`type: prevent` has a space after the colon",
+                "write `type:prevent`, without the space"
+            ),
+            at(
+                "bad-date",
+                41,
+                49,
+                "`due:  2027-01-10` has a space after the colon",
+                "write `due:2027-01-10`, without the space"
+            ),
+            at(
+                "bad-date",
+                42,
+                64,
+                "`done:` has no date",
+                "write the date right after the colon: `done:YYYY-MM-DD`"
+            ),
+            at(
+                "action-item-type",
+                43,
+                75,
+                "`type: fix` has a space after the colon",
+                &format!("write the type right after the colon: `type:prevent` {types}")
+            ),
+            // Another token after the space is not taken for the date.
+            at(
+                "bad-date",
+                43,
+                85,
+                "`done:` has no date",
+                "write the date right after the colon: `done:YYYY-MM-DD`"
+            ),
+        ],
+        "{}",
+        run.stdout
+    );
+    // Written as the hints say, punctuation after a token included, it is clean.
+    edit(
+        &pm,
+        "(owner: @omar, due: 2026-12-15) type: prevent",
+        "(owner: @omar, due:2026-12-15) type:prevent",
+    );
+    edit(&pm, "@li due:  2027-01-10", "@li due:2027-01-10");
+    edit(
+        &pm,
+        "type:mitigate done: ",
+        "type:mitigate done:2026-03-15.",
+    );
+    edit(&pm, "type: fix done: ", "type:process done:2026-03-30");
+    let run = check(kb.path(), &["--format", "json"]);
+    assert_eq!((run.code, run.stdout.as_str()), (0, ""), "{}", run.stderr);
+}
