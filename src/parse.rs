@@ -97,11 +97,7 @@ pub fn parse(file: SourceFile) -> (Document, Vec<Diagnostic>) {
                 Some(node) if matches!(node.value, Value::Map(_)) => Some(node),
                 // Empty front matter (`---` then `---`, or only comments)
                 // is a mapping without fields: each required one is missing.
-                None if clean => Some(yaml::Node {
-                    value: Value::Map(vec![]),
-                    line: 1,
-                    column: 1,
-                }),
+                None if clean => Some(yaml::Node::new(Value::Map(vec![]), 1, 1)),
                 Some(node) if node.value == Value::Null && clean => Some(yaml::Node {
                     value: Value::Map(vec![]),
                     ..node
@@ -172,6 +168,20 @@ pub fn parse(file: SourceFile) -> (Document, Vec<Diagnostic>) {
             let len = id.chars().count();
             (id, Pos::new(node.line, node.column, len))
         }
+        // Front matter YAML could not read has its own error; its `id:`
+        // line still names the document, so that the documents referring to
+        // it do not get a `broken-link` each.
+        None if front.is_none() => {
+            match unread_front_matter(&text).and_then(|f| front_matter_line(f, "id")) {
+                Some(id) => {
+                    // `id` is a slice of `text`: its offset is where it starts.
+                    let start = id.as_ptr() as usize - text.as_ptr() as usize;
+                    let pos = line_index.pos(&text, start, start + id.len());
+                    (id.to_string(), pos)
+                }
+                None => (stem, Pos::file_start()),
+            }
+        }
         _ => (stem, Pos::file_start()),
     };
     let kind = scalar("kind")
@@ -196,6 +206,56 @@ pub fn parse(file: SourceFile) -> (Document, Vec<Diagnostic>) {
         stamp: crate::model::next_stamp(),
     };
     (doc, diags)
+}
+
+/// The text of a front matter block, for when YAML could not read it: up to
+/// its closing `---`, or the whole file when it is never closed. None when
+/// the file has no front matter.
+pub fn unread_front_matter(text: &str) -> Option<&str> {
+    match split_front_matter(text) {
+        Ok(split) => Some(&text[split.yaml]),
+        Err(SplitError::Unclosed) => Some(text),
+        Err(SplitError::Missing) => None,
+    }
+}
+
+/// A top-level `key: value` line. `$` does not match before `\r`, hence `[^\r\n]`.
+static FRONT_MATTER_LINE: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?m)^([^\s:#]+):[ \t]+([^\r\n]*)").unwrap());
+
+/// The value of the first top-level `key:` line of front matter YAML could
+/// not read, when it is one scalar whose text is plain to see: a plain
+/// scalar, or a quoted one without escapes. Lists, mappings, anchors, block
+/// scalars and the like are None: what YAML would make of them is a guess.
+pub fn front_matter_line<'a>(front: &'a str, key: &str) -> Option<&'a str> {
+    let line = FRONT_MATTER_LINE
+        .captures_iter(front)
+        .find(|c| &c[1] == key)?;
+    let value = line.get(2)?.as_str();
+    // A comment starts at a `#` after a space; the regex ate those before the value.
+    let value = value
+        .match_indices('#')
+        .find(|(i, _)| value[..*i].ends_with([' ', '\t']))
+        .map_or(value, |(i, _)| &value[..i])
+        .trim_end();
+    let quoted = |q: char| {
+        let inner = value.strip_prefix(q)?.strip_suffix(q)?;
+        (!inner.contains([q, '\\'])).then_some(inner)
+    };
+    let scalar = match value.chars().next()? {
+        '"' => quoted('"')?,
+        '\'' => quoted('\'')?,
+        // Indicators that start something other than a plain scalar.
+        '[' | ']' | '{' | '}' | ',' | '#' | '&' | '*' | '!' | '|' | '>' | '%' | '@' | '`' => {
+            return None
+        }
+        '-' | '?' | ':' if value.len() == 1 || value[1..].starts_with([' ', '\t']) => return None,
+        // `a: b` in a value is the kind of line YAML refuses.
+        _ if value.contains(": ") || value.ends_with(':') => return None,
+        _ => value,
+    };
+    let scalar = scalar.trim();
+    (!scalar.is_empty()).then_some(scalar)
 }
 
 /// What to do about a YAML syntax error, from the parser's message and the
@@ -501,6 +561,25 @@ pub fn slugify(title: &str) -> String {
 static TASK_PREFIX: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^\s*(?:[-*+]|\d+[.)])\s+\[[ xX]\]\s*").unwrap());
 
+/// Punctuation that may follow an action item's token.
+pub const TOKEN_END: [char; 4] = [',', '.', ';', ')'];
+
+/// The token a word of an action item starts with: `@` (an owner), or the
+/// key (`due:`, `done:`, `type:`, `ticket:`) in the case it is written in.
+fn token_key(word: &str) -> Option<&'static str> {
+    if word.len() > 1 && word.starts_with('@') {
+        return Some("@");
+    }
+    // `key:` prefixes in any case, compared without a lowercase copy.
+    ["due:", "done:", "type:", "ticket:"]
+        .into_iter()
+        .find(|key| {
+            word.as_bytes()
+                .get(..key.len())
+                .is_some_and(|p| p.eq_ignore_ascii_case(key.as_bytes()))
+        })
+}
+
 /// Reads the tokens of an action item; the rest of the words are its text.
 fn action_item(text: &str, done: bool, range: Range<usize>, n: usize) -> ActionItem {
     let raw = &text[range.clone()];
@@ -518,44 +597,48 @@ fn action_item(text: &str, done: bool, range: Range<usize>, n: usize) -> ActionI
     };
     let mut words = vec![];
     let mut offset = range.start + skip;
-    for word in raw[skip..].split_inclusive(char::is_whitespace) {
-        let start = offset;
-        offset += word.len();
-        let word = word.trim_end();
-        if word.is_empty() {
+    let mut at = raw[skip..]
+        .split_inclusive(char::is_whitespace)
+        .map(|word| {
+            let start = offset;
+            offset += word.len();
+            (start, word.trim_end())
+        })
+        .filter(|(_, word)| !word.is_empty())
+        .peekable();
+    while let Some((start, word)) = at.next() {
+        let key = token_key(word);
+        let Some(key) = key.filter(|k| *k != "@" || item.owner.is_none()) else {
+            words.push(word);
+            continue;
+        };
+        // Punctuation after a token is the sentence's, as in `(@dana, due:2026-12-15)`.
+        let value = word[key.len()..].trim_end_matches(TOKEN_END);
+        if key == "@" {
+            item.owner = Some(value.to_string());
             continue;
         }
-        let token_range = start..start + word.len();
-        let token = |value: &str| Token {
+        if key == "ticket:" {
+            item.ticket = Some(word[key.len()..].to_string());
+            continue;
+        }
+        let mut token = Token {
             raw: value.to_string(),
-            range: token_range.clone(),
+            range: start..start + word.len(),
         };
-        // `key:` prefixes in any case, compared without a lowercase copy.
-        let has_key = |key: &str| {
-            word.as_bytes()
-                .get(..key.len())
-                .is_some_and(|p| p.eq_ignore_ascii_case(key.as_bytes()))
-        };
-        if let Some(handle) = word.strip_prefix('@').filter(|h| !h.is_empty()) {
-            let handle = handle.trim_end_matches([',', '.', ';', ')']);
-            if item.owner.is_none() {
-                item.owner = Some(handle.to_string());
-                continue;
+        // `due: 2026-12-15`: nothing after the colon. The token takes the
+        // next word (unless it is a token itself) with an empty value, so
+        // that its diagnostic quotes what was written.
+        if word.len() == key.len() {
+            if let Some((next, w)) = at.next_if(|(_, w)| token_key(w).is_none()) {
+                token.range.end = next + w.len();
             }
-        } else if has_key("due:") {
-            item.due = Some(token(&word[4..]));
-            continue;
-        } else if has_key("done:") {
-            item.done_on = Some(token(&word[5..]));
-            continue;
-        } else if has_key("type:") {
-            item.kind = Some(token(&word[5..]));
-            continue;
-        } else if has_key("ticket:") {
-            item.ticket = Some(word[7..].to_string());
-            continue;
         }
-        words.push(word);
+        match key {
+            "due:" => item.due = Some(token),
+            "done:" => item.done_on = Some(token),
+            _ => item.kind = Some(token),
+        }
     }
     item.text = words.join(" ");
     item
@@ -848,6 +931,59 @@ mod tests {
     }
 
     #[test]
+    fn unreadable_front_matter_keeps_a_plain_id() {
+        // `@` cannot start a plain value: YAML refuses the front matter.
+        let (d, diags) = doc("---\nid: PM-2026-009\nauthors: [@priya, olu]\n---\n");
+        assert_eq!(diags[0].code, "yaml-syntax");
+        assert_eq!(d.id, "PM-2026-009");
+        assert_eq!((d.id_pos.line, d.id_pos.column), (2, 5));
+        // Never closed: the whole file is searched, as its body is.
+        let (d, _) = doc("---\ntitle: a\nid: PM-2026-008\n## Summary\n");
+        assert_eq!(d.id, "PM-2026-008");
+        // Without front matter there is no `id:` line to read.
+        let (d, _) = doc("id: PM-2026-007\n");
+        assert_eq!(d.id, "pm");
+    }
+
+    #[test]
+    fn only_plain_scalars_are_read_from_unreadable_front_matter() {
+        fn id(front: &str) -> Option<&str> {
+            front_matter_line(front, "id")
+        }
+        assert_eq!(id("title: x\nid: PM-1\n"), Some("PM-1"));
+        assert_eq!(id("id: PM-1 # the first\r\n"), Some("PM-1"));
+        assert_eq!(id("id:\tPM-1  \n"), Some("PM-1"));
+        assert_eq!(id("id: \"PM-1\"\n"), Some("PM-1"));
+        assert_eq!(id("id: 'PM-1'\n"), Some("PM-1"));
+        assert_eq!(id("id: PM#1\n"), Some("PM#1"));
+        assert_eq!(id("id: -1\n"), Some("-1"));
+        for not_plain in [
+            "id: [PM-1]",
+            "id: {a: b}",
+            "id: &a PM-1",
+            "id: *a",
+            "id: !tag PM-1",
+            "id: |",
+            "id: >-",
+            "id: - PM-1",
+            "id: @PM-1",
+            "id: \"PM-1",
+            "id: \"PM\\u0031\"",
+            "id: 'PM-1",
+            "id: PM: 1",
+            "id: PM:",
+            "id: # none",
+            "id:",
+            "id:PM-1",
+            "  id: nested",
+            "ids: PM-1",
+            "title: id: PM-1",
+        ] {
+            assert_eq!(id(not_plain), None, "{not_plain}");
+        }
+    }
+
+    #[test]
     fn front_matter_must_be_a_mapping() {
         let diags = doc("---\n- a\n- b\n---\n").1;
         assert_eq!(
@@ -889,6 +1025,29 @@ mod tests {
             &text[items[0].due.as_ref().unwrap().range.clone()],
             "due:2026-12-15"
         );
+    }
+
+    #[test]
+    fn an_action_item_key_without_its_value_takes_the_next_word_with_it() {
+        let text = "## Action Items\n- [ ] A @dana due: 2026-12-15 type:  detect end\n- [ ] B done: @li due:\n- [ ] C (owner: @li, due:2026-12-15).\n";
+        let items = structure(text, 0).action_items;
+        let written = |t: &Option<Token>| {
+            let t = t.as_ref().unwrap();
+            (t.raw.clone(), &text[t.range.clone()])
+        };
+        assert_eq!(written(&items[0].due), ("".into(), "due: 2026-12-15"));
+        assert_eq!(written(&items[0].kind), ("".into(), "type:  detect"));
+        assert_eq!(items[0].text, "A end");
+        // Another token is not a value; nothing at all is none.
+        assert_eq!(written(&items[1].done_on), ("".into(), "done:"));
+        assert_eq!(items[1].owner.as_deref(), Some("li"));
+        assert_eq!(written(&items[1].due), ("".into(), "due:"));
+        // Punctuation after a token is the sentence's.
+        assert_eq!(
+            written(&items[2].due),
+            ("2026-12-15".into(), "due:2026-12-15).")
+        );
+        assert_eq!(items[2].owner.as_deref(), Some("li"));
     }
 
     #[test]

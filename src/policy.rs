@@ -6,11 +6,10 @@ use crate::config::Config;
 use crate::diagnostic::{Diagnostic, Pos};
 use crate::link::LinkGraph;
 use crate::model::{Document, Meta, TimelineTime};
+use crate::parse::{front_matter_line, unread_front_matter};
 use chrono::{DateTime, Duration, FixedOffset, NaiveDate, TimeZone};
 use rayon::prelude::*;
-use regex::Regex;
 use std::collections::HashSet;
-use std::sync::LazyLock;
 
 /// The incident metadata that governs a document: its own when it carries
 /// `started_at` (an incident, or a standalone postmortem), else its incident's.
@@ -130,23 +129,13 @@ fn resolved_times(
     })
 }
 
-static INCIDENT_LINE: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r#"(?m)^incident:[ \t]*["']?([^\s"'#]+)"#).unwrap());
-
 /// The incidents that postmortems with unreadable front matter name on an
 /// `incident:` line. Such a postmortem has its own error; the incident it is
 /// for is not also reported overdue (and the metrics count it as written).
 pub fn named_by_unreadable_postmortems(docs: &[Document]) -> HashSet<&str> {
     docs.iter()
         .filter(|d| d.kind == "postmortem" && d.front.is_none())
-        .filter_map(|d| {
-            // Unclosed front matter leaves the whole file as its body.
-            let front = match d.body_start {
-                0 => d.text.as_str(),
-                end => &d.text[..end.min(d.text.len())],
-            };
-            Some(INCIDENT_LINE.captures(front)?.get(1)?.as_str())
-        })
+        .filter_map(|d| front_matter_line(unread_front_matter(&d.text)?, "incident"))
         .collect()
 }
 
@@ -220,13 +209,16 @@ fn check_timeline(docs: &[Document], graph: &LinkGraph, doc: &Document) -> Vec<D
         );
     }
     let Some(meta) = incident_meta(docs, graph, doc) else {
-        // Front matter that could not be read, or an `incident:` or a
-        // `started_at:` that did not resolve, has its own error already.
+        // Front matter that could not be read (the document's or its
+        // incident's), or an `incident:` or a `started_at:` that did not
+        // resolve, has its own error already.
         let incident = doc.meta.incident.as_deref().and_then(|id| graph.get(id));
         let unreadable = doc.front.is_none()
             || doc.field("started_at").is_some()
             || (doc.field("incident").is_some()
-                && incident.is_none_or(|j| docs[j].field("started_at").is_some()));
+                && incident.is_none_or(|j| {
+                    docs[j].front.is_none() || docs[j].field("started_at").is_some()
+                }));
         if let Some(e) = entries
             .iter()
             .find(|e| e.time.is_some_and(|t| t.date.is_none()))

@@ -241,7 +241,7 @@ pub const RULES: &[Rule] = &[
         Error,
         "parse",
         "The front matter is not valid YAML, or an alias names an unknown anchor.",
-        "Nothing in a front matter that does not parse can be trusted, so its fields are not checked further.",
+        "Nothing in a front matter that does not parse can be trusted, so its fields are not checked further. Two lines holding one plain or quoted value are still read: `id:`, so that documents naming the id do not also get a `broken-link`, and a postmortem's `incident:`, so that its incident is not reported overdue.",
         "Quote values with `: ` or a leading `@`/`*`/`&` in them: `title: \"Checkout: 502s\"`.",
     ),
     rule(
@@ -329,9 +329,9 @@ pub const RULES: &[Rule] = &[
         "bad-date",
         Error,
         "validate",
-        "A date field or an action item's `due:`/`done:` is not a calendar date.",
+        "A date field or an action item's `due:`/`done:` is not a calendar date, or the date does not follow the colon right away.",
         "Dates decide when runbooks go stale and action items become overdue.",
-        "`due:12/15` -> `due:2026-12-15`",
+        "`due:12/15` -> `due:2026-12-15`; `due: 2026-12-15` -> `due:2026-12-15` (no space after the colon)",
     ),
     rule(
         "bad-datetime",
@@ -441,9 +441,9 @@ pub const RULES: &[Rule] = &[
         "action-item-type",
         Error,
         "validate",
-        "An action item's `type:` is not prevent, detect, mitigate or process.",
+        "An action item's `type:` is not prevent, detect, mitigate or process, or the type does not follow the colon right away.",
         "Types are counted on the action-items page; a typo would drop the item from its group.",
-        "`type:fix` -> `type:prevent`",
+        "`type:fix` -> `type:prevent`; `type: detect` -> `type:detect`",
     ),
     rule(
         "stale-runbook",

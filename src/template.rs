@@ -385,22 +385,18 @@ fn field_spec(
             "max" => field.max = number(v),
             "default" => field.default = Some(v.clone()),
             "of" => {
-                let item_key = Node {
-                    value: Value::Str(format!("{name}[]")),
-                    line: v.line,
-                    column: v.column,
-                };
+                let item_key = Node::new(Value::Str(format!("{name}[]")), v.line, v.column);
                 // `of: ref` with `to:` on the list applies to the items.
                 let mut item_spec = v.clone();
                 if let (Some(_), Some(to)) = (v.as_str(), spec.get("to")) {
-                    item_spec = Node {
-                        value: Value::Map(vec![
+                    item_spec = Node::new(
+                        Value::Map(vec![
                             (str_node("type", v), v.clone()),
                             (str_node("to", to), to.clone()),
                         ]),
-                        line: v.line,
-                        column: v.column,
-                    };
+                        v.line,
+                        v.column,
+                    );
                 }
                 field.items = field_spec(path, &item_key, &item_spec, diags).map(Box::new);
             }
@@ -437,11 +433,7 @@ fn field_spec(
 }
 
 fn str_node(s: &str, at: &Node) -> Node {
-    Node {
-        value: Value::Str(s.into()),
-        line: at.line,
-        column: at.column,
-    }
+    Node::new(Value::Str(s.into()), at.line, at.column)
 }
 
 fn number(node: &Node) -> Option<f64> {

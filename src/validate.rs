@@ -39,7 +39,7 @@ pub fn validate(doc: &mut Document, ctx: &Context) -> Vec<Diagnostic> {
     };
     match template {
         Some(t) => {
-            if let Some(front) = &doc.front {
+            if let Some(front) = &mut doc.front {
                 v.fields(front, t, &mut meta);
             } else {
                 // Without front matter every required field is missing; say so once.
@@ -93,9 +93,16 @@ impl Validator<'_> {
         });
     }
 
-    fn fields(&mut self, front: &Node, t: &Template, meta: &mut Meta) {
+    /// Checks the fields; those that pass go into `meta`, and text fields
+    /// become their text as written in `front` too (see `keep_as_written`).
+    fn fields(&mut self, front: &mut Node, t: &Template, meta: &mut Meta) {
         let mut seen = vec![];
-        for (key, value) in front.entries() {
+        let entries = match &mut front.value {
+            Value::Map(entries) => entries.as_mut_slice(),
+            _ => &mut [],
+        };
+        for (key, value) in entries {
+            let key: &Node = key;
             let name = key.scalar_str().unwrap_or_default();
             // The template's spec as it is: a copy would copy its pattern, and
             // a copied `Regex` starts with empty caches.
@@ -125,6 +132,7 @@ impl Validator<'_> {
                 continue;
             };
             if self.value(&spec, value, name) {
+                keep_as_written(&spec, value);
                 extract(name, &spec, value, meta);
             }
         }
@@ -184,7 +192,12 @@ impl Validator<'_> {
         let text = node.scalar_str();
         match spec.ty {
             FieldType::String | FieldType::Text | FieldType::Id | FieldType::Ref => {
-                let Some(text) = text.filter(|_| !matches!(node.value, Value::Bool(_))) else {
+                // `title: true` is text as written; an id or a reference
+                // that YAML reads as a boolean is a mistake.
+                let boolean = matches!(node.value, Value::Bool(_));
+                let Some(text) = text
+                    .filter(|_| !boolean || matches!(spec.ty, FieldType::String | FieldType::Text))
+                else {
                     return wrong(self, "text".into());
                 };
                 // `title: ""` is as empty as `title:`; so are invisible characters.
@@ -561,21 +574,35 @@ impl Validator<'_> {
             }
             for token in [&item.due, &item.done_on].into_iter().flatten() {
                 if parse_date(&token.raw).is_none() {
-                    self.error(
-                        "bad-date",
-                        doc.pos(&token.range),
-                        format!("`{}` is not a date", token.raw),
-                        Some("write dates as YYYY-MM-DD".into()),
-                    );
+                    let (message, hint) = match no_value(doc, token, "date", "YYYY-MM-DD`", |v| {
+                        parse_date(v).is_some()
+                    }) {
+                        Some(said) => said,
+                        None => (
+                            format!("`{}` is not a date", token.raw),
+                            "write dates as YYYY-MM-DD".into(),
+                        ),
+                    };
+                    self.error("bad-date", doc.pos(&token.range), message, Some(hint));
                 }
             }
             if let Some(kind) = &item.kind {
-                if !ACTION_ITEM_TYPES.contains(&kind.raw.as_str()) {
+                let known = |v: &str| ACTION_ITEM_TYPES.contains(&v);
+                if !known(&kind.raw) {
+                    let types = ACTION_ITEM_TYPES.join(", ");
+                    let example = format!("prevent` ({types})");
+                    let (message, hint) = match no_value(doc, kind, "type", &example, known) {
+                        Some(said) => said,
+                        None => (
+                            format!("unknown action item type `{}`", kind.raw),
+                            format!("use one of: {types}"),
+                        ),
+                    };
                     self.error(
                         "action-item-type",
                         doc.pos(&kind.range),
-                        format!("unknown action item type `{}`", kind.raw),
-                        Some(format!("use one of: {}", ACTION_ITEM_TYPES.join(", "))),
+                        message,
+                        Some(hint),
                     );
                 }
             }
@@ -639,6 +666,38 @@ fn heading(level: u8, title: &str) -> String {
     format!("{} {title}", "#".repeat(level.into()))
 }
 
+/// The message and hint for an action item token with nothing right after
+/// its colon (`due: 2026-12-15`, `due:` alone), naming what was written;
+/// None for a token with a value. `what` is the value's name, `example` the
+/// rest of the hint after `` `key`` (a value, the closing backtick, any more),
+/// `valid` whether the word after the space would do.
+fn no_value(
+    doc: &Document,
+    token: &Token,
+    what: &str,
+    example: &str,
+    valid: impl Fn(&str) -> bool,
+) -> Option<(String, String)> {
+    if !token.raw.is_empty() {
+        return None;
+    }
+    let written = &doc.text[token.range.clone()];
+    let (key, after) = written.split_at(written.find(':')? + 1);
+    let value = after.trim().trim_end_matches(crate::parse::TOKEN_END);
+    let spaced = after.starts_with(char::is_whitespace);
+    let message = if spaced {
+        format!("`{written}` has a space after the colon")
+    } else {
+        format!("`{written}` has no {what}")
+    };
+    let hint = if spaced && valid(value) {
+        format!("write `{key}{value}`, without the space")
+    } else {
+        format!("write the {what} right after the colon: `{key}{example}")
+    };
+    Some((message, hint))
+}
+
 /// Specs of the fields every kind accepts.
 fn common_field(name: &str) -> Option<FieldSpec> {
     let base = |ty| FieldSpec {
@@ -679,6 +738,42 @@ fn describe(spec: &FieldSpec) -> String {
 /// Zero-width and other format characters: a value of only these looks empty.
 fn is_invisible(c: char) -> bool {
     matches!(c, '\u{200b}'..='\u{200f}' | '\u{2060}'..='\u{2064}' | '\u{feff}' | '\u{00ad}')
+}
+
+/// A valid value of a field read as text (string, text, id, ref; in lists
+/// and maps too) becomes its text as written: YAML reads `title: 1.10` as
+/// the number 1.1, and templates see `fields` (docs/templates.md).
+fn keep_as_written(spec: &FieldSpec, node: &mut Node) {
+    match &mut node.value {
+        Value::Int(_) | Value::Float(_) | Value::Bool(_) => {
+            let text_field = matches!(
+                spec.ty,
+                FieldType::String | FieldType::Text | FieldType::Id | FieldType::Ref
+            );
+            if let Some(text) = node.scalar_text().filter(|_| text_field) {
+                node.value = Value::Str(text);
+                node.plain = None;
+            }
+        }
+        Value::Seq(items) => {
+            if let Some(item) = &spec.items {
+                items.iter_mut().for_each(|n| keep_as_written(item, n));
+            }
+        }
+        Value::Map(entries) => {
+            for (k, v) in entries {
+                let key = k.scalar_str();
+                if let Some(sub) = spec
+                    .keys
+                    .iter()
+                    .find(|s| Some(s.name.as_str()) == key.as_deref())
+                {
+                    keep_as_written(sub, v);
+                }
+            }
+        }
+        _ => {}
+    }
 }
 
 /// Copies a valid value into the typed metadata.
@@ -952,6 +1047,55 @@ mod tests {
                 .column,
             19
         );
+    }
+
+    #[test]
+    fn text_fields_are_their_text_as_written() {
+        let text = INCIDENT
+            .replace("title: Checkout down", "title: 1.10")
+            .replace(
+                "services: [checkout]",
+                "services: [checkout]\npublic_summary: 1e3\ntags: [2.0, true]",
+            );
+        let (doc, diags) = check("content/incidents/a.md", &text);
+        assert!(diags.is_empty(), "{diags:?}");
+        assert_eq!(doc.meta.title.as_deref(), Some("1.10"));
+        assert_eq!(doc.meta.tags, ["2.0", "true"]);
+        // Templates see `fields`: the text too, not YAML's number.
+        let fields = doc.front.as_ref().unwrap().to_json();
+        assert_eq!(fields["title"], "1.10");
+        assert_eq!(fields["public_summary"], "1e3");
+        assert_eq!(fields["tags"], serde_json::json!(["2.0", "true"]));
+        // Fields of other types keep YAML's value.
+        assert_eq!(fields["id"], "INC-2026-001");
+        let (doc, _) = check(
+            "content/services/s.md",
+            "---\nid: s\nname: 2.10\ntier: 1\n---\n",
+        );
+        assert_eq!(doc.meta.name.as_deref(), Some("2.10"));
+        assert_eq!(doc.front.as_ref().unwrap().to_json()["tier"], 1);
+    }
+
+    #[test]
+    fn true_is_a_title_and_null_is_no_title() {
+        let (doc, diags) = check(
+            "content/incidents/a.md",
+            &INCIDENT.replace("title: Checkout down", "title: True"),
+        );
+        assert!(diags.is_empty(), "{diags:?}");
+        assert_eq!(doc.meta.title.as_deref(), Some("True"));
+        let (doc, diags) = check(
+            "content/incidents/a.md",
+            &INCIDENT.replace("title: Checkout down", "title: null"),
+        );
+        assert_eq!(codes(&diags), [("missing-field", 3)]);
+        assert_eq!(doc.meta.title, None);
+        // An id or a reference YAML reads as a boolean is a mistake.
+        let (_, diags) = check(
+            "content/incidents/a.md",
+            &INCIDENT.replace("services: [checkout]", "services: [true]"),
+        );
+        assert_eq!(codes(&diags), [("wrong-type", 6)]);
     }
 
     #[test]

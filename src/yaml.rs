@@ -25,6 +25,10 @@ pub struct Node {
     /// 1-based line and column in the file the YAML came from.
     pub line: usize,
     pub column: usize,
+    /// A plain scalar that YAML resolved to a number or a boolean, as written
+    /// (`1.10`, `1e3`, `True`): `value` alone would give `1.1`, `1000`, `true`,
+    /// and a text field shows what its author wrote.
+    pub plain: Option<Box<str>>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -47,24 +51,36 @@ impl Node {
         }
     }
 
-    /// A scalar as text, whatever YAML resolved it to (`tier: 1` and `tier: "1"`).
+    /// A node at a place, with no source text of its own.
+    pub fn new(value: Value, line: usize, column: usize) -> Node {
+        Node {
+            value,
+            line,
+            column,
+            plain: None,
+        }
+    }
+
     /// Where the node is, as wide as its scalar text: what diagnostics point at.
     pub fn pos(&self) -> crate::diagnostic::Pos {
         let len = self.scalar_str().map_or(1, |s| s.chars().count());
         crate::diagnostic::Pos::new(self.line, self.column, len)
     }
 
+    /// A scalar as text, whatever YAML resolved it to (`tier: 1` and `tier: "1"`),
+    /// as it was written (`1.10`, not `1.1`).
     pub fn scalar_text(&self) -> Option<String> {
         self.scalar_str().map(Cow::into_owned)
     }
 
     /// `scalar_text` without copying a string: validation reads every field.
     pub fn scalar_str(&self) -> Option<Cow<'_, str>> {
+        let written = || self.plain.as_deref().map(Cow::Borrowed);
         match &self.value {
             Value::Str(s) => Some(Cow::Borrowed(s)),
-            Value::Int(i) => Some(Cow::Owned(i.to_string())),
-            Value::Float(f) => Some(Cow::Owned(f.to_string())),
-            Value::Bool(b) => Some(Cow::Owned(b.to_string())),
+            Value::Int(i) => written().or_else(|| Some(Cow::Owned(i.to_string()))),
+            Value::Float(f) => written().or_else(|| Some(Cow::Owned(f.to_string()))),
+            Value::Bool(b) => written().or_else(|| Some(Cow::Owned(b.to_string()))),
             _ => None,
         }
     }
@@ -272,19 +288,18 @@ impl MarkedEventReceiver for Builder {
         }
         match ev {
             Event::Scalar(text, style, anchor, tag) => {
-                let value = if style == TScalarStyle::Plain && tag.is_none() {
+                let (value, plain) = if style == TScalarStyle::Plain && tag.is_none() {
                     resolve_plain(text)
                 } else {
-                    Value::Str(text)
+                    (Value::Str(text), None)
                 };
-                self.insert(
-                    Node {
-                        value,
-                        line,
-                        column,
-                    },
-                    anchor,
-                );
+                let node = Node {
+                    value,
+                    line,
+                    column,
+                    plain,
+                };
+                self.insert(node, anchor);
             }
             Event::SequenceStart(anchor, _) | Event::MappingStart(anchor, _) => {
                 if self.stack.len() >= MAX_DEPTH {
@@ -302,11 +317,7 @@ impl MarkedEventReceiver for Builder {
                     Value::Map(vec![])
                 };
                 self.stack.push(Open {
-                    node: Node {
-                        value,
-                        line,
-                        column,
-                    },
+                    node: Node::new(value, line, column),
                     anchor,
                     pending_key: None,
                 });
@@ -348,15 +359,11 @@ impl MarkedEventReceiver for Builder {
                     );
                     return;
                 }
-                let value = target.value.clone();
-                self.insert(
-                    Node {
-                        value,
-                        line,
-                        column,
-                    },
-                    0,
-                );
+                let node = Node {
+                    plain: target.plain.clone(),
+                    ..Node::new(target.value.clone(), line, column)
+                };
+                self.insert(node, 0);
             }
             Event::StreamStart
             | Event::StreamEnd
@@ -368,21 +375,30 @@ impl MarkedEventReceiver for Builder {
 }
 
 /// YAML 1.2 core schema resolution of a plain scalar. Dates stay strings:
-/// the template's field type decides how to read them.
-fn resolve_plain(text: String) -> Value {
-    match text.as_str() {
-        "" | "~" | "null" | "Null" | "NULL" => return Value::Null,
-        "true" | "True" | "TRUE" => return Value::Bool(true),
-        "false" | "False" | "FALSE" => return Value::Bool(false),
-        ".inf" | "+.inf" | ".Inf" | "+.Inf" => return Value::Float(f64::INFINITY),
-        "-.inf" | "-.Inf" => return Value::Float(f64::NEG_INFINITY),
-        ".nan" | ".NaN" => return Value::Float(f64::NAN),
-        _ => {}
-    }
-    let digits = text.strip_prefix(['-', '+']).unwrap_or(&text);
+/// the template's field type decides how to read them. A number or a boolean
+/// comes with its text as written (`Node::plain`).
+fn resolve_plain(text: String) -> (Value, Option<Box<str>>) {
+    let value = match text.as_str() {
+        "" | "~" | "null" | "Null" | "NULL" => return (Value::Null, None),
+        "true" | "True" | "TRUE" => Value::Bool(true),
+        "false" | "False" | "FALSE" => Value::Bool(false),
+        ".inf" | "+.inf" | ".Inf" | "+.Inf" => Value::Float(f64::INFINITY),
+        "-.inf" | "-.Inf" => Value::Float(f64::NEG_INFINITY),
+        ".nan" | ".NaN" => Value::Float(f64::NAN),
+        _ => match resolve_number(&text) {
+            Some(number) => number,
+            None => return (Value::Str(text), None),
+        },
+    };
+    (value, Some(text.into_boxed_str()))
+}
+
+/// A plain scalar's number, if the core schema reads it as one.
+fn resolve_number(text: &str) -> Option<Value> {
+    let digits = text.strip_prefix(['-', '+']).unwrap_or(text);
     if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
         if let Ok(i) = text.parse::<i64>() {
-            return Value::Int(i);
+            return Some(Value::Int(i));
         }
     }
     let looks_numeric = digits
@@ -394,10 +410,10 @@ fn resolve_plain(text: String) -> Value {
             .all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'e' | b'E' | b'-' | b'+'));
     if looks_numeric {
         if let Ok(f) = text.parse::<f64>() {
-            return Value::Float(f);
+            return Some(Value::Float(f));
         }
     }
-    Value::Str(text)
+    None
 }
 
 #[cfg(test)]
@@ -442,6 +458,32 @@ mod tests {
             Value::Str("2026-01-02".into())
         );
         assert_eq!(root.get("g").unwrap().value, Value::Str("SEV1".into()));
+    }
+
+    #[test]
+    fn numbers_and_booleans_keep_their_text_as_written() {
+        let (root, _) = parse(
+            "a: 1.10\nb: 1e3\nc: True\nd: 007\ne: &x 2.50\nf: *x\ng: null\n",
+            1,
+        );
+        let root = root.unwrap();
+        let text = |k: &str| root.get(k).unwrap().scalar_text();
+        assert_eq!(root.get("a").unwrap().value, Value::Float(1.1));
+        assert_eq!(text("a").as_deref(), Some("1.10"));
+        assert_eq!(text("b").as_deref(), Some("1e3"));
+        assert_eq!(text("c").as_deref(), Some("True"));
+        assert_eq!(text("d").as_deref(), Some("007"));
+        assert_eq!(
+            text("f").as_deref(),
+            Some("2.50"),
+            "an alias copies the text"
+        );
+        assert_eq!(text("g"), None, "null has no text");
+        // Built, not read: the value's own text.
+        assert_eq!(
+            Node::new(Value::Float(1.5), 1, 1).scalar_text().as_deref(),
+            Some("1.5")
+        );
     }
 
     #[test]

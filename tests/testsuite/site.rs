@@ -754,6 +754,48 @@ fn a_review_interval_past_the_calendar_does_not_break_the_build() {
 }
 
 #[test]
+fn text_fields_show_what_was_written_not_yaml_numbers() {
+    let kb = scratch_copy("valid");
+    let incident = kb
+        .path()
+        .join("content/incidents/inc-2026-002-slow-payments.md");
+    // YAML reads these as the numbers 1.1 and 1000.
+    edit(
+        &incident,
+        "title: Payments slower than their SLO in one region",
+        "title: 1.10\npublic_summary: 1e3",
+    );
+    let runbook = kb.path().join("content/runbooks/rb-checkout-rollback.md");
+    edit(
+        &runbook,
+        "title: Roll back a checkout or pricing deploy",
+        "title: true",
+    );
+    let (_tmp, out) = build_ok(kb.path(), &[]);
+    let page = read(&out, "incidents/inc-2026-002/index.html");
+    assert!(
+        page.contains(r#"<h1 class="doc-title">1.10</h1>"#),
+        "{page}"
+    );
+    let page = read(&out, "runbooks/rb-checkout-rollback/index.html");
+    assert!(
+        page.contains(r#"<h1 class="doc-title">true</h1>"#),
+        "{page}"
+    );
+    let api: serde_json::Value = serde_json::from_str(&read(&out, "api/incidents.json")).unwrap();
+    let inc = api["incidents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["id"] == "INC-2026-002")
+        .unwrap();
+    assert_eq!(inc["title"], "1.10");
+    // The front matter as templates and exports see it.
+    assert_eq!(inc["fields"]["title"], "1.10");
+    assert_eq!(inc["fields"]["public_summary"], "1e3");
+}
+
+#[test]
 fn output_is_escaped_and_scripts_dropped() {
     let (_tmp, out) = build_ok(&fixture("site"), &[]);
     let script_url =
