@@ -86,8 +86,7 @@ pub fn without_drafts(kb: &mut KnowledgeBase) {
             i += 1;
             !drafts[i - 1]
         });
-        let (graph, _) = crate::link::link(&kb.documents);
-        kb.graph = graph;
+        kb.graph = crate::link::graph(&kb.documents);
     }
 }
 

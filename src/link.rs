@@ -200,6 +200,13 @@ pub fn link(docs: &[Document]) -> (LinkGraph, Vec<Diagnostic>) {
     link_again(docs, LinkGraph::default(), &mut Memo::default())
 }
 
+/// `link`'s graph alone, for callers that drop its diagnostics (`build`
+/// leaving drafts out, whose links to them break on purpose): a broken link's
+/// did-you-mean searches every document, so it is not looked for.
+pub fn graph(docs: &[Document]) -> LinkGraph {
+    link_all(docs, &mut Memo::default(), false).0
+}
+
 /// What the last `link_again` found for each document, so that the next one
 /// (in `serve`, after an edit) looks up only the references of documents
 /// that changed. Valid while no document is added, removed, renamed or
@@ -247,7 +254,7 @@ pub fn link_again(
     memo: &mut Memo,
 ) -> (LinkGraph, Vec<Diagnostic>) {
     if !memo.same_keys(docs) || previous.outgoing.len() != docs.len() {
-        return link_all(docs, memo);
+        return link_all(docs, memo, true);
     }
     memo.keys_changed = false;
     let mut graph = previous;
@@ -291,8 +298,9 @@ pub fn link_again(
     (graph, diags)
 }
 
-/// Links every document, and remembers what it found in `memo`.
-fn link_all(docs: &[Document], memo: &mut Memo) -> (LinkGraph, Vec<Diagnostic>) {
+/// Links every document, and remembers what it found in `memo`; with
+/// `hints`, broken links get a did-you-mean.
+fn link_all(docs: &[Document], memo: &mut Memo, hints: bool) -> (LinkGraph, Vec<Diagnostic>) {
     let ((by_path, (by_id, mut diags)), kinds) = rayon::join(
         || {
             rayon::join(
@@ -306,7 +314,10 @@ fn link_all(docs: &[Document], memo: &mut Memo) -> (LinkGraph, Vec<Diagnostic>) 
                 || index_ids(docs),
             )
         },
-        || Kinds::of(docs),
+        || Kinds {
+            hints,
+            ..Kinds::of(docs)
+        },
     );
     let has_catalog = kinds.names.iter().any(|k| k == "service");
     let mut graph = LinkGraph {
@@ -409,6 +420,8 @@ struct Edges {
 struct Kinds {
     names: Vec<String>,
     of: Vec<usize>,
+    /// Whether broken links get a did-you-mean (see `graph`).
+    hints: bool,
 }
 
 impl Kinds {
@@ -424,7 +437,11 @@ impl Kinds {
                 })
             })
             .collect();
-        Kinds { names, of }
+        Kinds {
+            names,
+            of,
+            hints: true,
+        }
     }
 
     fn name(&self, doc: usize) -> &str {
@@ -478,7 +495,8 @@ fn edges(graph: &LinkGraph, kinds: &Kinds, docs: &[Document], i: usize, doc: &Do
                     .enumerate()
                     .filter(|(j, _)| r.to.as_deref().is_none_or(|kind| kinds.name(*j) == kind))
                     .map(|(_, d)| d.id.as_str());
-                let hint = if let Some(id) = suggest(&r.target, ids) {
+                let hint = if let Some(id) = kinds.hints.then(|| suggest(&r.target, ids)).flatten()
+                {
                     format!("did you mean `{id}`?")
                 } else if to_service {
                     "the service catalog (content/services/) has no such id; add it or fix the name"
@@ -512,7 +530,7 @@ fn edges(graph: &LinkGraph, kinds: &Kinds, docs: &[Document], i: usize, doc: &Do
             None => {
                 e.body_links.push(None);
                 let path = local_markdown_target(&l.dest).map_or("", |(path, _)| path);
-                let hint = match suggest_path(target, docs) {
+                let hint = match kinds.hints.then(|| suggest_path(target, docs)).flatten() {
                     // Written the way the author wrote the link: from the
                     // root when it starts with `/`, else relative.
                     Some(found) if path.starts_with('/') => format!(
