@@ -96,7 +96,8 @@ fn git(dir: &Path, args: &[&str]) -> Result<String, String> {
         .map_err(|_| format!("`git {}` printed a path that is not UTF-8", args.join(" ")))
 }
 
-/// Narrows the report to the changed files and the documents they link to.
+/// Narrows the report to the changed files, the documents they link to and
+/// the postmortems of changed incidents.
 pub fn scope(kb: &KnowledgeBase, changed: &[String]) -> Scope {
     let mut scope = Scope::default();
     for rel in changed {
@@ -110,9 +111,12 @@ pub fn scope(kb: &KnowledgeBase, changed: &[String]) -> Scope {
             Some(&i) => {
                 scope.changed += 1;
                 scope.files.insert(rel.clone());
+                // Its postmortems too: their timelines and `incident-mismatch`
+                // are checked against it, so an edit here can break them.
                 scope.files.extend(
                     kb.graph.outgoing[i]
                         .iter()
+                        .chain(&kb.graph.postmortems[i])
                         .map(|&j| kb.documents[j].rel_path.clone()),
                 );
             }

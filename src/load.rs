@@ -148,6 +148,13 @@ fn walk(root: &Path, dir: &str, diags: &mut Vec<Diagnostic>) -> (Vec<String>, Ve
         // must not pull in `~/.ssh/id_rsa` (or hang the run on `/dev/zero`).
         // Only links are looked at: resolving every path would cost a few
         // system calls per file.
+        let name = entry.file_name().to_string_lossy();
+        // Editors' and tools' files are not read, nor are links among them
+        // looked at (`.editorconfig` may well link to a dotfiles folder).
+        let ignored = name.starts_with('.') || name.ends_with('~') || name.ends_with(".swp");
+        if ignored && !entry.file_type().is_dir() {
+            continue;
+        }
         if entry.path_is_symlink() {
             if let Some(target) = outside(&inside, entry.path()) {
                 diags.push(symlink_outside(&rel_path(root, entry.path()), &target));
@@ -158,10 +165,6 @@ fn walk(root: &Path, dir: &str, diags: &mut Vec<Diagnostic>) -> (Vec<String>, Ve
             }
         }
         if entry.file_type().is_dir() {
-            continue;
-        }
-        let name = entry.file_name().to_string_lossy();
-        if name.starts_with('.') || name.ends_with('~') || name.ends_with(".swp") {
             continue;
         }
         let rel = rel_path(root, entry.path());
@@ -241,7 +244,20 @@ pub fn reread(
     max_file_size: u64,
 ) -> Option<Result<SourceFile, Diagnostic>> {
     let path = root.join(rel_path);
-    let meta = std::fs::metadata(&path).ok()?;
+    // Gone is gone; a link whose target cannot be read is an error, as in
+    // the walk (not a document that quietly disappears from the preview).
+    std::fs::symlink_metadata(&path).ok()?;
+    let meta = match std::fs::metadata(&path) {
+        Ok(meta) => meta,
+        Err(e) => {
+            return Some(Err(Diagnostic::error(
+                "unreadable",
+                rel_path,
+                Pos::file_start(),
+                format!("cannot read: {e}"),
+            )))
+        }
+    };
     // One file: its whole path is resolved, links in its folders too.
     if let Some(target) = outside(&canonical_root(root), &path) {
         return Some(Err(symlink_outside(rel_path, &target)));
@@ -381,6 +397,39 @@ mod tests {
         assert_eq!(code("content/a/link.md"), Some(Ok("text".into())));
         assert_eq!(code("content/a/gone.md"), None);
         assert_eq!(code("content/a"), None);
+        // A link to nothing is unreadable, as the walk says; not gone.
+        std::os::unix::fs::symlink("nowhere.md", root.join("content/a/dangling.md")).unwrap();
+        assert_eq!(code("content/a/dangling.md"), Some(Err("unreadable")));
+        let mut diags = vec![];
+        walk(root, "content", &mut diags);
+        assert!(
+            diags
+                .iter()
+                .any(|d| d.code == "unreadable" && d.file == "content/a/dangling.md"),
+            "{diags:?}"
+        );
+    }
+
+    /// An ignored name (a dotfile) is not read, so where it links is no concern.
+    #[cfg(unix)]
+    #[test]
+    fn ignored_names_may_link_anywhere() {
+        let tmp = tempfile::tempdir().unwrap();
+        let elsewhere = tempfile::tempdir().unwrap();
+        let root = tmp.path();
+        std::fs::create_dir_all(root.join("content")).unwrap();
+        std::fs::write(elsewhere.path().join("rc"), "x").unwrap();
+        std::os::unix::fs::symlink(
+            elsewhere.path().join("rc"),
+            root.join("content/.editorconfig"),
+        )
+        .unwrap();
+        std::os::unix::fs::symlink(elsewhere.path().join("rc"), root.join("content/notes.md"))
+            .unwrap();
+        let mut diags = vec![];
+        walk(root, "content", &mut diags);
+        let found: Vec<(&str, &str)> = diags.iter().map(|d| (d.code, d.file.as_str())).collect();
+        assert_eq!(found, [("symlink-outside", "content/notes.md")]);
     }
 
     #[test]

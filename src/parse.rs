@@ -612,7 +612,7 @@ fn action_item(text: &str, done: bool, range: Range<usize>, n: usize) -> ActionI
             words.push(word);
             continue;
         };
-        // Punctuation after a token is the sentence's, as in `(@dana, due:2026-12-15)`.
+        // Punctuation after a token is the sentence's, as in `(owner @dana, due:2026-12-15)`.
         let value = word[key.len()..].trim_end_matches(TOKEN_END);
         if key == "@" {
             item.owner = Some(value.to_string());

@@ -46,32 +46,39 @@ fn check_incident_fields(docs: &[Document], graph: &LinkGraph, doc: &Document) -
         return vec![];
     };
     let (mine, theirs) = (&doc.meta, &incident.meta);
-    let mut differing: Vec<(&str, String, String)> = vec![];
-    let text = |v: &Option<String>| v.clone().unwrap_or_default();
-    if mine.severity.is_some() && theirs.severity.is_some() && mine.severity != theirs.severity {
-        differing.push(("severity", text(&mine.severity), text(&theirs.severity)));
+    // (field, what the postmortem says, what the incident says: None when
+    // it says nothing, so the postmortem's value is dropped).
+    let mut differing: Vec<(&str, String, Option<String>)> = vec![];
+    if let (Some(a), Some(b)) = (&mine.severity, &theirs.severity) {
+        if a != b {
+            differing.push(("severity", a.clone(), Some(b.clone())));
+        }
     }
     fn set(v: &[String]) -> std::collections::BTreeSet<&str> {
         v.iter().map(String::as_str).collect()
     }
-    if !mine.services.is_empty() && set(&mine.services) != set(&theirs.services) {
+    // An incident without (valid) services leaves the postmortem's in place.
+    if !mine.services.is_empty()
+        && !theirs.services.is_empty()
+        && set(&mine.services) != set(&theirs.services)
+    {
         differing.push((
             "services",
             mine.services.join(", "),
-            theirs.services.join(", "),
+            Some(theirs.services.join(", ")),
         ));
     }
-    if mine.commander.is_some() && theirs.commander.is_some() {
-        let handle = |v: &Option<String>| text(v).trim_start_matches('@').to_string();
-        if handle(&mine.commander) != handle(&theirs.commander) {
-            differing.push(("commander", text(&mine.commander), text(&theirs.commander)));
-        }
-    }
-    for (k, name) in crate::model::MILESTONES.iter().enumerate() {
-        // Equal instants written in other offsets agree.
-        if let (Some(a), Some(b)) = (mine.milestones[k], theirs.milestones[k]) {
-            if a != b {
-                differing.push((name, a.to_rfc3339(), b.to_rfc3339()));
+    // The incident's timestamps replace all of the postmortem's once it has a
+    // start (see `incident_meta`); before that, the postmortem's are used.
+    if theirs.started().is_some() {
+        for (k, name) in crate::model::MILESTONES.iter().enumerate() {
+            // Equal instants written in other offsets agree.
+            match (mine.milestones[k], theirs.milestones[k]) {
+                (Some(a), Some(b)) if a != b => {
+                    differing.push((name, a.to_rfc3339(), Some(b.to_rfc3339())))
+                }
+                (Some(a), None) => differing.push((name, a.to_rfc3339(), None)),
+                _ => {}
             }
         }
     }
@@ -79,18 +86,26 @@ fn check_incident_fields(docs: &[Document], graph: &LinkGraph, doc: &Document) -
         .into_iter()
         .filter_map(|(field, mine, theirs)| {
             let node = doc.field(field)?;
-            Some(
-                Diagnostic::warning(
-                    "incident-mismatch",
-                    &doc.rel_path,
-                    node.pos(),
+            let (message, hint) = match theirs {
+                Some(theirs) => (
                     format!("`{field}` is `{mine}` here but `{theirs}` in its incident {id}"),
-                )
-                .with_hint(format!(
-                    "pages and metrics use the incident's `{field}`: remove `{field}:` from \
-                     the postmortem, or correct it in {}",
-                    incident.rel_path
-                )),
+                    format!(
+                        "pages and metrics use the incident's `{field}`: remove `{field}:` \
+                         from the postmortem, or correct it in {}",
+                        incident.rel_path
+                    ),
+                ),
+                None => (
+                    format!("`{field}` is set here but not in its incident {id}"),
+                    format!(
+                        "pages and metrics use the incident's timestamps: move `{field}:` to {}",
+                        incident.rel_path
+                    ),
+                ),
+            };
+            Some(
+                Diagnostic::warning("incident-mismatch", &doc.rel_path, node.pos(), message)
+                    .with_hint(hint),
             )
         })
         .collect()

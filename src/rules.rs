@@ -515,9 +515,9 @@ pub const RULES: &[Rule] = &[
         "incident-mismatch",
         Warning,
         "policy",
-        "A postmortem with `incident:` repeats one of its incident's fields (`severity`, `services`, `commander`, a timestamp) with another value.",
-        "Pages and metrics use the incident's value, so the postmortem's would be silently ignored; the two documents should tell one story.",
-        "Remove the field from the postmortem (it shows its incident's), or correct it in the incident.",
+        "A postmortem with `incident:` repeats one of its incident's fields (`severity`, `services`, a timestamp) with another value, or sets a timestamp its incident lacks.",
+        "Pages and metrics use the incident's values, so the postmortem's would be silently ignored; the two documents should tell one story.",
+        "Remove the field from the postmortem (it shows its incident's), or correct or add it in the incident.",
     ),
     rule(
         "postmortem-overdue",

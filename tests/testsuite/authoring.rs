@@ -463,6 +463,53 @@ fn changed_since_reports_changed_documents_and_what_they_link_to() {
     );
     git(&root, &["revert", "--no-edit", "HEAD"]);
 
+    // A change to an incident is checked against its postmortems: one that
+    // repeats the old start time now contradicts it, in a file not changed.
+    let postmortem = root.join("content/postmortems/pm-2026-001-example-checkout-errors.md");
+    let started = std::fs::read_to_string(&incident)
+        .unwrap()
+        .lines()
+        .find(|l| l.starts_with("started_at: "))
+        .expect("the example incident has a start")
+        .to_string();
+    edit(
+        &postmortem,
+        "incident: INC-2026-001\n",
+        &format!("incident: INC-2026-001\n{started}\n"),
+    );
+    // (Not through a link from the incident to it.)
+    edit(
+        &incident,
+        "[PM-2026-001](../postmortems/pm-2026-001-example-checkout-errors.md)",
+        "PM-2026-001",
+    );
+    git(&root, &["commit", "-qam", "repeat the start"]);
+    git(&root, &["checkout", "-q", "main"]);
+    git(&root, &["merge", "-q", "--ff-only", "topic"]);
+    git(&root, &["checkout", "-q", "topic"]);
+    // An hour earlier: its timeline entries stay after it.
+    let at = chrono::DateTime::parse_from_rfc3339(&started["started_at: ".len()..]).unwrap();
+    let earlier = format!(
+        "started_at: {}",
+        (at - chrono::Duration::hours(1)).to_rfc3339()
+    );
+    edit(&incident, &started, &earlier);
+    git(&root, &["commit", "-qam", "earlier start"]);
+    let run = check(&root, &["--format", "json", "--changed-since", "main"]);
+    let found: Vec<(String, String)> = run
+        .diagnostics()
+        .into_iter()
+        .map(|d| (d.code, d.file))
+        .collect();
+    assert!(
+        found.contains(&(
+            "incident-mismatch".to_string(),
+            "content/postmortems/pm-2026-001-example-checkout-errors.md".to_string()
+        )),
+        "{found:?}"
+    );
+    git(&root, &["revert", "--no-edit", "HEAD"]);
+
     // A new document taking an existing id fails the branch even when it
     // sorts before the document that had the id first.
     let runbook = root.join("content/runbooks/rb-checkout-rollback.md");

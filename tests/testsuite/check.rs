@@ -380,6 +380,29 @@ fn a_postmortem_contradicting_its_incident_is_warned_and_shows_the_incident() {
         card.contains(">TTR</dt><dd>2h 05m</dd>"),
         "the incident's start: {card}"
     );
+    // A timestamp only the postmortem has would be dropped: said so.
+    let inc = kb
+        .path()
+        .join("content/incidents/inc-2026-001-checkout-outage.md");
+    edit(&inc, "mitigated_at: 2026-03-15T00:35:00+01:00\n", "");
+    edit(
+        &pm,
+        "severity: SEV3\n",
+        "mitigated_at: 2026-03-15T00:35:00+01:00\n",
+    );
+    edit(
+        &pm,
+        "started_at: 2026-03-14T22:10:00Z",
+        "started_at: 2026-03-14T22:40:00Z",
+    );
+    let run = check(kb.path(), &["--format", "json"]);
+    let d = run.diagnostics();
+    assert_eq!(d.len(), 1, "{}", run.stdout);
+    assert_eq!((d[0].code.as_str(), d[0].line), ("incident-mismatch", 5));
+    assert_eq!(
+        d[0].message,
+        "`mitigated_at` is set here but not in its incident INC-2026-001"
+    );
 }
 
 #[test]
