@@ -247,6 +247,15 @@ const SUGGESTED: &[(&str, &[&str])] = &[
 ];
 
 /// Builds the new document: id, file name, front matter and body.
+/// The ids of the documents of `kind`.
+fn ids_of<'k>(kb: &'k KnowledgeBase, kind: &str) -> Vec<&'k str> {
+    kb.documents
+        .iter()
+        .filter(|d| d.kind == kind)
+        .map(|d| d.id.as_str())
+        .collect()
+}
+
 /// ` (did you mean `X`?)` when `word` looks like a typo of a candidate.
 fn did_you_mean(word: &str, candidates: &[&str]) -> String {
     crate::validate::closest(word, candidates)
@@ -300,15 +309,9 @@ pub fn new_document(kb: &KnowledgeBase, req: &NewRequest) -> Result<NewDocument,
                 ))
             }
             None => {
-                let ids: Vec<&str> = kb
-                    .documents
-                    .iter()
-                    .filter(|d| d.kind == "incident")
-                    .map(|d| d.id.as_str())
-                    .collect();
                 return Err(format!(
                     "--incident: no incident has the id `{id}`{}",
-                    did_you_mean(id, &ids)
+                    did_you_mean(id, &ids_of(kb, "incident"))
                 ));
             }
         },
@@ -333,15 +336,9 @@ pub fn new_document(kb: &KnowledgeBase, req: &NewRequest) -> Result<NewDocument,
     if kb.graph.has_catalog {
         for s in &req.services {
             if kb.doc(s).is_none_or(|d| d.kind != "service") {
-                let ids: Vec<&str> = kb
-                    .documents
-                    .iter()
-                    .filter(|d| d.kind == "service")
-                    .map(|d| d.id.as_str())
-                    .collect();
                 return Err(format!(
                     "--service: the service catalog (content/services/) has no `{s}`{}; add it first or fix the name",
-                    did_you_mean(s, &ids)
+                    did_you_mean(s, &ids_of(kb, "service"))
                 ));
             }
         }
