@@ -560,17 +560,11 @@ fn edges(graph: &LinkGraph, kinds: &Kinds, docs: &[Document], i: usize, doc: &Do
 }
 
 /// The id or path among `candidates` that `word` is likely a typo of, by
-/// `validate::closest` (the did-you-mean of fields and severities), among
-/// those with the same digits: `INC-2026-015` is another incident, not a
-/// misspelt `INC-2026-014`. Candidates come in document order, so ties
-/// resolve the same way on every run.
+/// `validate::closest` (the did-you-mean of fields and severities; numbers
+/// must match). Candidates come in document order, so ties resolve the same
+/// way on every run.
 fn suggest<'a>(word: &str, candidates: impl Iterator<Item = &'a str>) -> Option<&'a str> {
-    let digits = |s: &'a str| s.bytes().filter(u8::is_ascii_digit);
-    let word_digits: Vec<u8> = word.bytes().filter(u8::is_ascii_digit).collect();
-    let same: Vec<&str> = candidates
-        .filter(|c| digits(c).eq(word_digits.iter().copied()))
-        .collect();
-    crate::validate::closest(word, &same)
+    crate::validate::closest(word, &candidates.collect::<Vec<_>>())
 }
 
 /// The document a link to the missing `target` (a path from the root) was

@@ -911,15 +911,23 @@ pub fn parse_duration_days(s: &str) -> Option<i64> {
     (n > 0).then_some(days)
 }
 
-/// The closest candidate by edit distance, if it is close enough to be a typo.
+/// The closest candidate by edit distance, if it is close enough to be a
+/// typo, among those with the same digits: `INC-2026-015` is another
+/// incident, not a misspelt `INC-2026-014`, and `SEV5` is no `SEV1`.
 pub fn closest<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
     let lower = word.to_lowercase();
     let chars = lower.chars().count();
     let near = |c: &str| (c.len() / 3).max(2);
+    let word_digits: Vec<u8> = word.bytes().filter(u8::is_ascii_digit).collect();
     candidates
         .iter()
         // The distance is at least the difference in length: skip the far
         // ones cheaply (a broken link is compared with every id of a kind).
+        .filter(|c| {
+            c.bytes()
+                .filter(u8::is_ascii_digit)
+                .eq(word_digits.iter().copied())
+        })
         .filter_map(|c| {
             let other = c.to_lowercase();
             (chars.abs_diff(other.chars().count()) <= near(c))
@@ -1039,6 +1047,10 @@ mod tests {
         );
         let typo = diags.iter().find(|d| d.line == 3).unwrap();
         assert_eq!(typo.hint.as_deref(), Some("did you mean `title`?"));
+        // SEV9 is no misspelt SEV1: another number is another level.
+        let severity = diags.iter().find(|d| d.code == "unknown-severity").unwrap();
+        let hint = severity.hint.as_deref().unwrap_or_default();
+        assert!(!hint.contains("did you mean"), "{hint}");
         assert_eq!(
             diags
                 .iter()
