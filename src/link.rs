@@ -8,7 +8,9 @@
 use crate::diagnostic::{Diagnostic, Pos};
 use crate::model::Document;
 use rayon::prelude::*;
+use std::collections::HashMap;
 use std::hash::BuildHasher;
+use std::sync::{Mutex, OnceLock};
 
 #[derive(Debug, Clone, Default)]
 pub struct LinkGraph {
@@ -262,9 +264,10 @@ pub fn link_again(
     let changed: Vec<usize> = (0..docs.len())
         .filter(|&i| memo.keys[i].0 != docs[i].stamp)
         .collect();
+    let suggester = Suggester::new(docs, kinds);
     let edges: Vec<Edges> = changed
         .par_iter()
-        .map(|&i| edges(&graph, kinds, docs, i, &docs[i]))
+        .map(|&i| edges(&graph, kinds, &suggester, i, &docs[i]))
         .collect();
     for (&i, e) in changed.iter().zip(edges) {
         // Take `i` out of the lists its old edges put it in, then put it
@@ -331,10 +334,11 @@ fn link_all(docs: &[Document], memo: &mut Memo, hints: bool) -> (LinkGraph, Vec<
     };
     // Each document's references on its own (in parallel), then the edges
     // between them in document order, so the result does not depend on threads.
+    let suggester = Suggester::new(docs, &kinds);
     let edges: Vec<Edges> = docs
         .par_iter()
         .enumerate()
-        .map(|(i, doc)| edges(&graph, &kinds, docs, i, doc))
+        .map(|(i, doc)| edges(&graph, &kinds, &suggester, i, doc))
         .collect();
     *memo = Memo {
         keys: docs
@@ -449,7 +453,14 @@ impl Kinds {
     }
 }
 
-fn edges(graph: &LinkGraph, kinds: &Kinds, docs: &[Document], i: usize, doc: &Document) -> Edges {
+fn edges(
+    graph: &LinkGraph,
+    kinds: &Kinds,
+    suggester: &Suggester,
+    i: usize,
+    doc: &Document,
+) -> Edges {
+    let docs = suggester.docs;
     let mut e = Edges {
         out: vec![],
         body_links: Vec::with_capacity(doc.structure.links.len()),
@@ -490,13 +501,7 @@ fn edges(graph: &LinkGraph, kinds: &Kinds, docs: &[Document], i: usize, doc: &Do
                 }
                 let what = r.to.as_deref().unwrap_or("document");
                 // A misspelt id of the kind the field takes.
-                let ids = docs
-                    .iter()
-                    .enumerate()
-                    .filter(|(j, _)| r.to.as_deref().is_none_or(|kind| kinds.name(*j) == kind))
-                    .map(|(_, d)| d.id.as_str());
-                let hint = if let Some(id) = kinds.hints.then(|| suggest(&r.target, ids)).flatten()
-                {
+                let hint = if let Some(id) = suggester.id(&r.target, r.to.as_deref()) {
                     format!("did you mean `{id}`?")
                 } else if to_service {
                     "the service catalog (content/services/) has no such id; add it or fix the name"
@@ -530,7 +535,7 @@ fn edges(graph: &LinkGraph, kinds: &Kinds, docs: &[Document], i: usize, doc: &Do
             None => {
                 e.body_links.push(None);
                 let path = local_markdown_target(&l.dest).map_or("", |(path, _)| path);
-                let hint = match kinds.hints.then(|| suggest_path(target, docs)).flatten() {
+                let hint = match suggester.path(target) {
                     // Written the way the author wrote the link: from the
                     // root when it starts with `/`, else relative.
                     Some(found) if path.starts_with('/') => format!(
@@ -559,30 +564,112 @@ fn edges(graph: &LinkGraph, kinds: &Kinds, docs: &[Document], i: usize, doc: &Do
     e
 }
 
-/// The id or path among `candidates` that `word` is likely a typo of, by
-/// `validate::closest` (the did-you-mean of fields and severities; numbers
-/// must match). Candidates come in document order, so ties resolve the same
-/// way on every run.
-fn suggest<'a>(word: &str, candidates: impl Iterator<Item = &'a str>) -> Option<&'a str> {
-    crate::validate::closest(word, &candidates.collect::<Vec<_>>())
+/// A broken link's did-you-mean: the id or path it was likely meant for,
+/// by `validate::closest` (numbers must match). Its indexes are made on the
+/// first broken link of a linking, and each target is looked up once: a
+/// renamed folder breaks tens of thousands of links to a few thousand
+/// targets, and scanning every document for each took half a minute at
+/// 10,000 documents. Candidates are in document order, so ties resolve the
+/// same way on every run.
+struct Suggester<'d> {
+    docs: &'d [Document],
+    kinds: &'d Kinds,
+    index: OnceLock<SuggestIndex<'d>>,
+    /// What was found for each (kind, id) or (None, path) looked up.
+    found: Mutex<HashMap<LookedUp, Option<&'d str>>>,
 }
 
-/// The document a link to the missing `target` (a path from the root) was
-/// likely meant for: one in the same folder with a file name spelled like
-/// it, else one with the same file name in a folder spelled like it. Names
-/// are compared without the folder, so that a long shared folder does not
-/// make unrelated names look close.
-fn suggest_path<'a>(target: &str, docs: &'a [Document]) -> Option<&'a str> {
-    let paths = || docs.iter().map(|d| d.rel_path.as_str());
-    let (folder, name) = split_path(target);
-    let in_folder: Vec<&str> = paths().filter(|p| split_path(p).0 == folder).collect();
-    let stems = in_folder.iter().map(|p| md_stem(split_path(p).1));
-    if let Some(found) = suggest(md_stem(name), stems) {
-        return in_folder
-            .into_iter()
-            .find(|p| md_stem(split_path(p).1) == found);
+/// A kind (None: any) and the target looked up.
+type LookedUp = (Option<String>, String);
+
+#[derive(Default)]
+struct SuggestIndex<'d> {
+    /// Ids by kind (None: any kind) and by their digits.
+    ids: HashMap<(Option<&'d str>, Vec<u8>), Vec<&'d str>>,
+    /// Paths by folder, and by file name.
+    by_folder: HashMap<&'d str, Vec<&'d str>>,
+    by_name: HashMap<&'d str, Vec<&'d str>>,
+}
+
+fn digits(s: &str) -> Vec<u8> {
+    s.bytes().filter(u8::is_ascii_digit).collect()
+}
+
+impl<'d> Suggester<'d> {
+    fn new(docs: &'d [Document], kinds: &'d Kinds) -> Self {
+        Suggester {
+            docs,
+            kinds,
+            index: OnceLock::new(),
+            found: Mutex::default(),
+        }
     }
-    suggest(target, paths().filter(|p| split_path(p).1 == name))
+
+    fn index(&self) -> &SuggestIndex<'d> {
+        self.index.get_or_init(|| {
+            let mut index = SuggestIndex::default();
+            for (j, d) in self.docs.iter().enumerate() {
+                for kind in [None, Some(self.kinds.name(j))] {
+                    index
+                        .ids
+                        .entry((kind, digits(&d.id)))
+                        .or_default()
+                        .push(d.id.as_str());
+                }
+                let (folder, name) = split_path(&d.rel_path);
+                index.by_folder.entry(folder).or_default().push(&d.rel_path);
+                index.by_name.entry(name).or_default().push(&d.rel_path);
+            }
+            index
+        })
+    }
+
+    /// Once per target: the lookup, or what an earlier one found.
+    fn memo(
+        &self,
+        key: (Option<&str>, &str),
+        look: impl FnOnce() -> Option<&'d str>,
+    ) -> Option<&'d str> {
+        if !self.kinds.hints {
+            return None;
+        }
+        let key = (key.0.map(str::to_string), key.1.to_string());
+        if let Some(found) = self.found.lock().unwrap().get(&key) {
+            return *found;
+        }
+        let found = look();
+        self.found.lock().unwrap().insert(key, found);
+        found
+    }
+
+    /// An id of `kind` (any kind for None) spelled like `target`.
+    fn id(&self, target: &str, kind: Option<&str>) -> Option<&'d str> {
+        self.memo((kind, target), || {
+            let same = self.index().ids.get(&(kind, digits(target)))?;
+            crate::validate::closest(target, same)
+        })
+    }
+
+    /// The document a link to the missing `target` (a path from the root)
+    /// was likely meant for: one in the same folder with a file name spelled
+    /// like it, else one with the same file name in a folder spelled like
+    /// it. Names are compared without the folder, so that a long shared
+    /// folder does not make unrelated names look close.
+    fn path(&self, target: &str) -> Option<&'d str> {
+        self.memo((None, target), || {
+            let index = self.index();
+            let (folder, name) = split_path(target);
+            let in_folder = index.by_folder.get(folder).map_or(&[][..], Vec::as_slice);
+            let stems: Vec<&str> = in_folder.iter().map(|p| md_stem(split_path(p).1)).collect();
+            if let Some(found) = crate::validate::closest(md_stem(name), &stems) {
+                return in_folder
+                    .iter()
+                    .copied()
+                    .find(|p| md_stem(split_path(p).1) == found);
+            }
+            crate::validate::closest(target, index.by_name.get(name)?)
+        })
+    }
 }
 
 /// A path's folder and file name.
@@ -723,8 +810,19 @@ mod tests {
 
     #[test]
     fn suggestions_are_close_and_keep_the_numbers() {
-        let ids = ["INC-2026-014", "INC-2026-015", "RB-db-failover", "RB-dns"];
-        let suggest = |word| suggest(word, ids.iter().copied());
+        let docs: Vec<Document> = ["INC-2026-014", "INC-2026-015", "RB-db-failover", "RB-dns"]
+            .iter()
+            .map(|id| {
+                crate::parse::parse(crate::model::SourceFile {
+                    rel_path: format!("content/x/{id}.md"),
+                    text: format!("---\nid: {id}\n---\n"),
+                })
+                .0
+            })
+            .collect();
+        let kinds = Kinds::of(&docs);
+        let suggester = Suggester::new(&docs, &kinds);
+        let suggest = |word| suggester.id(word, None);
         assert_eq!(suggest("inc-2026-014"), Some("INC-2026-014"));
         assert_eq!(suggest("INC-2026014"), Some("INC-2026-014"));
         // Another number is another incident, however close.
