@@ -702,10 +702,19 @@ pub fn run_new(args: NewArgs) -> ExitCode {
             println!("{}", path.display());
             ExitCode::SUCCESS
         }
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && path.exists() => {
             eprintln!(
                 "error[usage]: {} already exists; `new` never overwrites a file",
                 path.display()
+            );
+            ExitCode::from(2)
+        }
+        // The file is not there: a folder on its way is a file.
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            let parent = path.parent().unwrap_or(&path);
+            eprintln!(
+                "error[io]: cannot create the folder {}: a file of that name is in the way",
+                parent.display()
             );
             ExitCode::from(2)
         }

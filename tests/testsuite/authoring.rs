@@ -361,6 +361,30 @@ fn init_twice_changes_nothing_and_fills_in_only_what_is_missing() {
     );
 }
 
+/// A file where the new document's folder should be is named as what it
+/// is, not taken for an existing document.
+#[test]
+fn new_names_a_file_in_the_way_of_its_folder() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("kb");
+    init(&root);
+    std::fs::remove_dir_all(root.join("content/runbooks")).unwrap();
+    std::fs::write(root.join("content/runbooks"), "not a folder").unwrap();
+    let run = hindsight(&root, &["new", "runbook", "--title", "Cache flush"]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.contains("error[io]: cannot create the folder")
+            && run.stderr.contains("a file of that name is in the way")
+            && !run.stderr.contains("already exists"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(
+        std::fs::read_to_string(root.join("content/runbooks")).unwrap(),
+        "not a folder"
+    );
+}
+
 #[test]
 fn new_never_overwrites_and_takes_the_year_from_today() {
     let tmp = tempfile::tempdir().unwrap();
