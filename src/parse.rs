@@ -184,7 +184,16 @@ pub fn parse(file: SourceFile) -> (Document, Vec<Diagnostic>) {
         }
         _ => (stem, Pos::file_start()),
     };
+    // As with `id:`, a `kind:` line of unreadable front matter still says
+    // what the document is (no `unknown-kind` or `wrong-ref-kind` after it).
     let kind = scalar("kind")
+        .or_else(|| {
+            front.is_none().then(|| {
+                unread_front_matter(&text)
+                    .and_then(|f| front_matter_line(f, "kind"))
+                    .map(str::to_string)
+            })?
+        })
         .or_else(|| kind_from_path(&rel_path))
         .unwrap_or_default();
     let mut structure = structure(&text, body_start);
@@ -943,6 +952,12 @@ mod tests {
         // Without front matter there is no `id:` line to read.
         let (d, _) = doc("id: PM-2026-007\n");
         assert_eq!(d.id, "pm");
+        // Its `kind:` line says what it is, where its folder does not.
+        let (d, _) = parse(SourceFile {
+            rel_path: "content/notes/adr-1.md".into(),
+            text: "---\nkind: decision\nid: ADR-1\nowners: [@dana]\n---\n".into(),
+        });
+        assert_eq!((d.kind.as_str(), d.id.as_str()), ("decision", "ADR-1"));
     }
 
     #[test]
