@@ -1887,13 +1887,18 @@ fn is_incident_like(kb: &KnowledgeBase, j: usize) -> bool {
 
 /// `UTC` or `UTC+05:30`: what a reader needs to place a timeline's times.
 fn zone_name(offset: &FixedOffset) -> String {
-    let secs = offset.local_minus_utc();
-    if secs == 0 {
+    if offset.local_minus_utc() == 0 {
         return "UTC".into();
     }
+    format!("UTC{}", offset_text(offset))
+}
+
+/// `+05:30`, `-07:00`: chrono's `%:z`.
+fn offset_text(offset: &FixedOffset) -> String {
+    let secs = offset.local_minus_utc();
     let minutes = secs.unsigned_abs() / 60;
     let sign = if secs < 0 { '-' } else { '+' };
-    format!("UTC{sign}{:02}:{:02}", minutes / 60, minutes % 60)
+    format!("{sign}{:02}:{:02}", minutes / 60, minutes % 60)
 }
 
 /// `2026-01-02 04:47`, and ` -07:00` after it `with_offset`: what chrono's
@@ -1922,10 +1927,8 @@ fn minute_text(t: &DateTime<FixedOffset>, with_offset: bool) -> String {
         t.minute()
     );
     if with_offset {
-        let secs = t.offset().local_minus_utc();
-        let sign = if secs < 0 { '-' } else { '+' };
-        let minutes = secs.unsigned_abs() / 60;
-        let _ = write!(out, " {sign}{:02}:{:02}", minutes / 60, minutes % 60);
+        out.push(' ');
+        out.push_str(&offset_text(t.offset()));
     }
     out
 }
@@ -2490,6 +2493,37 @@ mod erased {
     impl<T: serde::Serialize + ?Sized> Ser for T {
         fn to_json(&self) -> serde_json::Value {
             serde_json::to_value(self).unwrap_or(serde_json::Value::Null)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn minutes_and_zones_read_as_chrono_writes_them() {
+        for at in [
+            "2026-01-02T04:47:00Z",
+            "2026-03-01T01:00:59+05:30",
+            "2026-07-14T23:59:00-07:00",
+            "0999-12-31T00:05:00-00:30",
+            "2026-02-28T12:00:00+14:00",
+        ] {
+            let t = DateTime::parse_from_rfc3339(at).unwrap();
+            assert_eq!(
+                minute_text(&t, false),
+                t.format("%Y-%m-%d %H:%M").to_string()
+            );
+            assert_eq!(
+                minute_text(&t, true),
+                t.format("%Y-%m-%d %H:%M %:z").to_string()
+            );
+            let zone = zone_name(t.offset());
+            match t.offset().local_minus_utc() {
+                0 => assert_eq!(zone, "UTC"),
+                _ => assert_eq!(zone, format!("UTC{}", t.format("%:z"))),
+            }
         }
     }
 }
