@@ -162,6 +162,12 @@ pub fn parse(file: SourceFile) -> (Document, Vec<Diagnostic>) {
         .unwrap_or(&rel_path)
         .trim_end_matches(".md")
         .to_string();
+    // Front matter YAML could not read: its `id:` and `kind:` lines are read
+    // from its text (see `front_matter_line`).
+    let unread = front
+        .is_none()
+        .then(|| unread_front_matter(&text))
+        .flatten();
     let (id, id_pos) = match front.as_ref().and_then(|f| f.get("id")) {
         Some(node) if node.scalar_text().is_some_and(|s| !s.trim().is_empty()) => {
             let id = node.scalar_text().unwrap_or_default().trim().to_string();
@@ -171,29 +177,20 @@ pub fn parse(file: SourceFile) -> (Document, Vec<Diagnostic>) {
         // Front matter YAML could not read has its own error; its `id:`
         // line still names the document, so that the documents referring to
         // it do not get a `broken-link` each.
-        None if front.is_none() => {
-            match unread_front_matter(&text).and_then(|f| front_matter_line(f, "id")) {
-                Some(id) => {
-                    // `id` is a slice of `text`: its offset is where it starts.
-                    let start = id.as_ptr() as usize - text.as_ptr() as usize;
-                    let pos = line_index.pos(&text, start, start + id.len());
-                    (id.to_string(), pos)
-                }
-                None => (stem, Pos::file_start()),
+        _ => match unread.and_then(|f| front_matter_line(f, "id")) {
+            Some(id) => {
+                // `id` is a slice of `text`: its offset is where it starts.
+                let start = id.as_ptr() as usize - text.as_ptr() as usize;
+                let pos = line_index.pos(&text, start, start + id.len());
+                (id.to_string(), pos)
             }
-        }
-        _ => (stem, Pos::file_start()),
+            None => (stem, Pos::file_start()),
+        },
     };
     // As with `id:`, a `kind:` line of unreadable front matter still says
     // what the document is (no `unknown-kind` or `wrong-ref-kind` after it).
     let kind = scalar("kind")
-        .or_else(|| {
-            front.is_none().then(|| {
-                unread_front_matter(&text)
-                    .and_then(|f| front_matter_line(f, "kind"))
-                    .map(str::to_string)
-            })?
-        })
+        .or_else(|| Some(front_matter_line(unread?, "kind")?.to_string()))
         .or_else(|| kind_from_path(&rel_path))
         .unwrap_or_default();
     let mut structure = structure(&text, body_start);

@@ -922,7 +922,7 @@ pub fn closest<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
     candidates
         .iter()
         // The distance is at least the difference in length: skip the far
-        // ones cheaply (a broken link is compared with every id of a kind).
+        // ones cheaply (a broken link is compared with every file of its folder).
         .filter(|c| {
             c.bytes()
                 .filter(u8::is_ascii_digit)
