@@ -162,7 +162,8 @@ fn percent_decode(s: &str) -> String {
 }
 
 /// Debian's chromium, headless. Missing, the test fails: CI installs it.
-fn chromium() -> Browser {
+/// The preview server's browser tests (serve.rs) use it too.
+pub(crate) fn chromium() -> Browser {
     assert!(
         Path::new(CHROMIUM).is_file(),
         "the browser test needs Debian's chromium at {CHROMIUM}: `apt-get install chromium` (.ci/run installs it when missing)"
@@ -253,7 +254,7 @@ fn collect_errors(tab: &Tab) -> Arc<Mutex<Vec<String>>> {
     errors
 }
 
-fn open(tab: &Tab, url: &str) {
+pub(crate) fn open(tab: &Tab, url: &str) {
     tab.navigate_to(url)
         .unwrap_or_else(|e| panic!("{url}: {e}"));
     tab.wait_until_navigated()

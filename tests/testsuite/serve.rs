@@ -1449,36 +1449,9 @@ mod incremental {
 /// shows the errors of a broken edit in an overlay until they are fixed.
 mod browser {
     use super::*;
-    use headless_chrome::{Browser, LaunchOptions, Tab};
-    use std::ffi::OsStr;
+    use headless_chrome::Tab;
 
-    const CHROMIUM: &str = "/usr/bin/chromium";
-
-    fn launch() -> Browser {
-        assert!(
-            Path::new(CHROMIUM).exists(),
-            "the browser tests need Chromium at {CHROMIUM}: `apt-get install chromium` (.ci/run does)"
-        );
-        let args: Vec<&OsStr> = [
-            "--disable-gpu",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--no-first-run",
-        ]
-        .iter()
-        .map(OsStr::new)
-        .collect();
-        Browser::new(LaunchOptions {
-            path: Some(PathBuf::from(CHROMIUM)),
-            sandbox: false,
-            headless: true,
-            args,
-            idle_browser_timeout: Duration::from_secs(120),
-            ..LaunchOptions::default()
-        })
-        .unwrap_or_else(|e| panic!("Chromium at {CHROMIUM} did not start: {e:#}"))
-    }
+    use crate::browser::{chromium as launch, open};
 
     /// What the page shows now; `None` while it is between two documents.
     #[derive(Debug, serde::Deserialize)]
@@ -1526,9 +1499,7 @@ mod browser {
         let browser = launch();
         let tab = browser.new_tab().expect("a tab");
         let url = format!("http://{}{PM_URL}", server.addr);
-        tab.navigate_to(&url)
-            .and_then(|t| t.wait_until_navigated())
-            .unwrap_or_else(|e| panic!("cannot open {url}: {e:#}"));
+        open(&tab, &url);
         wait_until(&server, &tab, "the page", |s| {
             s.h1.contains("Pricing deploy broke checkout over midnight")
         });
@@ -1592,9 +1563,7 @@ mod browser {
         let browser = launch();
         let tab = browser.new_tab().expect("a tab");
         let url = format!("http://{}{PM_URL}", server.addr);
-        tab.navigate_to(&url)
-            .and_then(|t| t.wait_until_navigated())
-            .unwrap_or_else(|e| panic!("cannot open {url}: {e:#}"));
+        open(&tab, &url);
         wait_until(&server, &tab, "the errors", |s| {
             s.h1.contains("No site could be built yet")
         });
