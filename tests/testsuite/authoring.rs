@@ -467,11 +467,7 @@ fn changed_since_reports_changed_documents_and_what_they_link_to() {
     edit(&incident, "severity: SEV2", "severity: SEV7");
     git(&root, &["commit", "-qam", "severity"]);
     let run = check(&root, &["--format", "json", "--changed-since", "main"]);
-    let files: Vec<(String, String)> = run
-        .diagnostics()
-        .into_iter()
-        .map(|d| (d.code, d.file))
-        .collect();
+    let files = run.codes_and_files();
     assert_eq!(
         files,
         [
@@ -520,11 +516,7 @@ fn changed_since_reports_changed_documents_and_what_they_link_to() {
     edit(&incident, &started, &earlier);
     git(&root, &["commit", "-qam", "earlier start"]);
     let run = check(&root, &["--format", "json", "--changed-since", "main"]);
-    let found: Vec<(String, String)> = run
-        .diagnostics()
-        .into_iter()
-        .map(|d| (d.code, d.file))
-        .collect();
+    let found = run.codes_and_files();
     assert!(
         found.contains(&(
             "incident-mismatch".to_string(),
@@ -540,11 +532,7 @@ fn changed_since_reports_changed_documents_and_what_they_link_to() {
     let copy = root.join("content/runbooks/a-copy.md");
     std::fs::copy(&runbook, &copy).unwrap();
     let run = check(&root, &["--format", "json", "--changed-since", "main"]);
-    let found: Vec<(String, String)> = run
-        .diagnostics()
-        .into_iter()
-        .map(|d| (d.code, d.file))
-        .collect();
+    let found = run.codes_and_files();
     // (The runbook's service is in scope, with the problem it has on main.)
     assert_eq!(
         found,
@@ -577,11 +565,7 @@ fn changed_since_reports_changed_documents_and_what_they_link_to() {
         &["rm", "-q", "content/runbooks/rb-checkout-rollback.md"],
     );
     let run = check(&root, &["--format", "json", "--changed-since", "main"]);
-    let found: Vec<(String, String)> = run
-        .diagnostics()
-        .into_iter()
-        .map(|d| (d.code, d.file))
-        .collect();
+    let found = run.codes_and_files();
     assert_eq!(
         found,
         [(

@@ -44,6 +44,14 @@ pub struct Run {
 }
 
 impl Run {
+    /// `(code, file)` of each diagnostic of a `--format json` run.
+    pub fn codes_and_files(&self) -> Vec<(String, String)> {
+        self.diagnostics()
+            .into_iter()
+            .map(|d| (d.code, d.file))
+            .collect()
+    }
+
     /// The diagnostics of a `--format json` run.
     pub fn diagnostics(&self) -> Vec<Diag> {
         self.stdout
