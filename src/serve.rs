@@ -868,13 +868,12 @@ fn watch_and_rebuild(
         let started = Instant::now();
         if let Err(e) = workspace.apply(&changes) {
             // A broken hindsight.yaml is no document: its text comes with the error.
-            let errors = e.diagnostics;
             let texts: Vec<(String, String)> = e
-                .source
+                .sources()
                 .into_iter()
-                .zip(&errors)
-                .map(|(text, d)| (d.file.clone(), text))
+                .map(|(file, text)| (file.to_string(), text.to_string()))
                 .collect();
+            let errors = e.diagnostics;
             print_errors(&errors, &workspace.kb, &texts);
             remember_sources(shared, &errors, &workspace, texts);
             let outcome = BuildOutcome {
