@@ -13,6 +13,7 @@ use crate::yaml::{Node, Value};
 use chrono::{DateTime, FixedOffset, NaiveDate};
 use regex::Regex;
 use std::borrow::Cow;
+use std::ops::Range;
 use std::sync::LazyLock;
 
 pub struct Context<'a> {
@@ -46,7 +47,14 @@ pub fn validate(doc: &mut Document, ctx: &Context) -> Vec<Diagnostic> {
                 meta.title = None;
             }
             v.milestones(doc, &meta);
-            v.sections(doc, t);
+            // A required section written a level too deep sits inside the
+            // one before it (often the Timeline): its list is not that
+            // section's, and reading it as timeline entries only adds a
+            // `timeline-time` per line to its `section-level` error.
+            let misplaced = v.sections(doc, t);
+            doc.structure
+                .timeline
+                .retain(|e| !misplaced.iter().any(|r| r.contains(&e.range.start)));
         }
         None => {
             let (what, pos) = match (&template_name, doc.field("kind")) {
@@ -457,7 +465,10 @@ impl Validator<'_> {
         }
     }
 
-    fn sections(&mut self, doc: &Document, t: &Template) {
+    /// Checks the required sections; returns the content of those found a
+    /// level deeper than expected.
+    fn sections(&mut self, doc: &Document, t: &Template) -> Vec<Range<usize>> {
+        let mut misplaced = vec![];
         let sections = &doc.structure.sections;
         // A document may write all its sections a level up or down (`# Summary`
         // when the title is in the front matter): the level most of its
@@ -473,6 +484,9 @@ impl Validator<'_> {
                 // a subsection of the one above it, `# Summary` swallows the
                 // sections after it. Point at it rather than call it missing.
                 if let Some(s) = sections.iter().find(|s| spec.matches(&s.title)) {
+                    if s.level > level {
+                        misplaced.push(s.content.clone());
+                    }
                     let expected = if shift == 0 {
                         format!("the template has it at level {level}")
                     } else {
@@ -550,6 +564,7 @@ impl Validator<'_> {
                 );
             }
         }
+        misplaced
     }
 
     fn action_items(&mut self, doc: &Document) {
@@ -1187,6 +1202,18 @@ mod tests {
         );
         assert_eq!(codes(&diags), [("section-level", 6), ("empty-section", 14)]);
         assert_eq!(diags[0].hint.as_deref(), Some("write `## Summary`"));
+        // Its list is not the Timeline's, which it sits in.
+        let (doc, diags) = check(
+            "content/postmortems/a.md",
+            &PM.replace("## Root Cause\nR\n", "### Root cause\n- R\n- S\n"),
+        );
+        assert_eq!(codes(&diags)[0], ("section-level", 12));
+        assert_eq!(
+            doc.structure.timeline.len(),
+            1,
+            "{:?}",
+            doc.structure.timeline
+        );
         // A subsection named like a section is fine once the section is there.
         let (_, diags) = check(
             "content/postmortems/a.md",
